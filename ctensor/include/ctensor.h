@@ -1,0 +1,122 @@
+/*
+ * ctensor: the C kernels behind tinygrad_bn.
+ *
+ * Usage. Every kernel is a plain function over raw pointers, shapes and
+ * strides; strides count elements (not bytes) and may be zero (broadcast) or
+ * negative. The caller owns and allocates every buffer, including outputs,
+ * which are written densely (row-major, contiguous) unless strides are given.
+ * Every entry point returns a status code: CT_OK (0) on success, otherwise a
+ * ct_status that ct_status_string() turns into a message. The library never
+ * exits, aborts or prints.
+ *
+ *     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4];
+ *     // (2x3) @ (3x2): row stride 3, column stride 1 for a; 2 and 1 for b.
+ *     int status = ct_matmul_f32(2, 2, 3, a, 3, 1, b, 2, 1, c, 2, 1,
+ *                                0, NULL, NULL, NULL, NULL);
+ *     if (status != CT_OK) fprintf(stderr, "%s\n", ct_status_string(status));
+ *
+ * Threads: kernels use up to ct_get_num_threads() OpenMP threads (default 1;
+ * set it with ct_set_num_threads). Results are bit-identical for every thread
+ * count. SIMD: AVX2/FMA code paths are chosen at run time when the CPU has
+ * them (ct_simd_name() says which); a portable path runs everywhere else.
+ *
+ * The declarations between CDEF_BEGIN and CDEF_END are also read by the cffi
+ * build script (ctensor/build_ctensor.py), so they hold no preprocessor lines.
+ */
+#ifndef CTENSOR_H
+#define CTENSOR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CDEF_BEGIN */
+#define CT_MAX_DIMS 16
+
+typedef enum {
+    CT_OK = 0,
+    CT_ERR_INVALID_ARGUMENT = 1,
+    CT_ERR_OUT_OF_MEMORY = 2
+} ct_status;
+
+typedef enum {
+    CT_REDUCE_SUM = 0,
+    CT_REDUCE_MAX = 1,
+    CT_REDUCE_MIN = 2
+} ct_reduce_op;
+
+const char *ct_status_string(int status);
+
+/* Thread count for the kernels that follow; n must be >= 1. */
+int ct_set_num_threads(int n);
+int ct_get_num_threads(void);
+
+/* "avx2+fma" or "generic": the SIMD path this CPU runs. */
+const char *ct_simd_name(void);
+
+/*
+ * Batched strided matmul:
+ *     C[b][i, j] = sum_k A[b][i, k] * B[b][k, j]
+ * for i < m, j < n, k < kdim and every index b of the batch shape
+ * (batch_ndim dims, batch_ndim <= CT_MAX_DIMS; batch_ndim = 0 means one
+ * product and the batch pointers may be NULL). Element A[b][i, k] sits at
+ * a + sum_d b_d * a_batch_strides[d] + i * a_rs + k * a_cs, likewise for B and
+ * C. Transposed or strided operands are expressed by their strides; nothing is
+ * copied. C must not overlap A or B. kdim = 0 writes zeros.
+ */
+int ct_matmul_f32(int64_t m, int64_t n, int64_t kdim,
+                  const float *a, int64_t a_rs, int64_t a_cs,
+                  const float *b, int64_t b_rs, int64_t b_cs,
+                  float *c, int64_t c_rs, int64_t c_cs,
+                  int batch_ndim, const int64_t *batch_shape,
+                  const int64_t *a_batch_strides, const int64_t *b_batch_strides,
+                  const int64_t *c_batch_strides);
+int ct_matmul_f64(int64_t m, int64_t n, int64_t kdim,
+                  const double *a, int64_t a_rs, int64_t a_cs,
+                  const double *b, int64_t b_rs, int64_t b_cs,
+                  double *c, int64_t c_rs, int64_t c_cs,
+                  int batch_ndim, const int64_t *batch_shape,
+                  const int64_t *a_batch_strides, const int64_t *b_batch_strides,
+                  const int64_t *c_batch_strides);
+
+/*
+ * Reduction. x is read as a two-level index space: outer dims (kept) and
+ * inner dims (reduced), each with its own shape and strides (at most
+ * CT_MAX_DIMS dims each, 0 dims allowed). out is contiguous with the outer
+ * shape:
+ *     out[o] = op_{i} x[o, i]        op in {sum, max, min}
+ * sum over an empty inner space is 0; max/min over it is
+ * CT_ERR_INVALID_ARGUMENT. max/min propagate NaN. Sums accumulate in double
+ * for float32 and pairwise (blocked) for float64, so they are at least as
+ * accurate as NumPy's pairwise sum.
+ */
+int ct_reduce_f32(int op, const float *x,
+                  int outer_ndim, const int64_t *outer_shape, const int64_t *outer_strides,
+                  int inner_ndim, const int64_t *inner_shape, const int64_t *inner_strides,
+                  float *out);
+int ct_reduce_f64(int op, const double *x,
+                  int outer_ndim, const int64_t *outer_shape, const int64_t *outer_strides,
+                  int inner_ndim, const int64_t *inner_shape, const int64_t *inner_strides,
+                  double *out);
+
+/*
+ * Arg-max along one axis: x is read as outer dims plus one reduced axis of
+ * length axis_len (>= 1) and stride axis_stride. out (int64, contiguous,
+ * outer shape) receives the first index of the maximum; a NaN counts as
+ * larger than any number, so the first NaN wins.
+ */
+int ct_argmax_f32(const float *x,
+                  int outer_ndim, const int64_t *outer_shape, const int64_t *outer_strides,
+                  int64_t axis_len, int64_t axis_stride, int64_t *out);
+int ct_argmax_f64(const double *x,
+                  int outer_ndim, const int64_t *outer_shape, const int64_t *outer_strides,
+                  int64_t axis_len, int64_t axis_stride, int64_t *out);
+/* CDEF_END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTENSOR_H */

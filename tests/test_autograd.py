@@ -1,0 +1,212 @@
+"""The autograd engine: graph building, backward, grad(), graph freeing, grad modes, in-place rules."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from helpers import torch
+
+import tinygrad_bn as tb
+from tinygrad_bn.testing import assert_close
+
+
+def test_backward_accumulates_into_leaves_across_calls():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    assert_close(x.grad, [5.0, 7.0])
+
+
+def test_a_chain_of_100000_ops_backpropagates_without_recursion():
+    x = tb.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_diamond_graph_sums_both_paths():
+    x = tb.tensor(3.0, dtype=tb.float64, requires_grad=True)
+    a = x * 2
+    (a * a + a).backward()
+    assert x.grad.item() == pytest.approx(2 * 2 * 6 + 2)
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    x = tb.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*\(2, 3\)"):
+        (x * 2).backward()
+    (x * 2).backward(tb.ones(2, 3))
+    assert_close(x.grad, np.full((2, 3), 2.0))
+
+
+def test_backward_gradient_of_the_wrong_shape_is_an_error():
+    x = tb.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(tb.ones(3))
+
+
+def test_backward_on_a_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tb.ones(2).sum().backward()
+
+
+def test_second_backward_through_a_freed_graph_raises():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    assert_close(x.grad, 2 * first)
+
+
+def test_in_place_change_to_a_saved_tensor_is_caught_at_backward():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = h * h
+    h.add_(1)
+    with pytest.raises(RuntimeError, match=r"Mul.*modified by an in-place operation.*version 1, expected version 0"):
+        y.sum().backward()
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_an_error_outside_no_grad():
+    w = tb.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w.add_(1)
+    with tb.no_grad():
+        w.sub_(tb.tensor([1.0, 2.0, 3.0]), alpha=0.5)
+    assert_close(w.detach(), [0.5, 0.0, -0.5])
+
+
+def test_in_place_ops_on_non_leaves_are_differentiable_like_torch():
+    def run(lib, x):
+        y = x * 2
+        y.mul_(3)
+        y += x
+        y[0] = y[1] * 2
+        return y.sum()
+
+    x = tb.tensor([1.0, 2.0, 3.0], dtype=tb.float64, requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    run(tb, x).backward()
+    run(torch, tx).backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_views_share_memory_and_version_with_their_base():
+    base = tb.zeros(2, 3)
+    view = base.view(3, 2)
+    view[0, 1] = 5.0
+    assert base[0, 1].item() == 5.0
+    assert base._version.value == view._version.value == 1
+
+
+def test_view_of_a_non_viewable_layout_is_an_error():
+    with pytest.raises(RuntimeError, match=r"view.*reshape"):
+        tb.zeros(2, 3).T.view(6)
+
+
+def test_no_grad_builds_no_graph_and_works_as_decorator():
+    x = tb.ones(2, requires_grad=True)
+    with tb.no_grad():
+        y = x * 2
+        with tb.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @tb.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    assert tb.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_but_shares_memory():
+    x = tb.ones(2, requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.is_leaf
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = tb.tensor([1.0, 2.0], dtype=tb.float64, requires_grad=True)
+    w = tb.tensor([3.0, 4.0], dtype=tb.float64, requires_grad=True)
+    (gx,) = tb.autograd.grad((x * w).sum(), x)
+    assert_close(gx, [3.0, 4.0])
+    assert x.grad is None and w.grad is None
+
+
+def test_grad_of_an_unused_input_needs_allow_unused():
+    x = tb.ones(2, requires_grad=True)
+    unused = tb.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tb.autograd.grad((x * 2).sum(), [x, unused])
+    gx, gu = tb.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert gu is None and gx is not None
+
+
+def test_create_graph_gives_second_derivatives_like_torch():
+    x = tb.tensor([0.5, -1.0, 2.0], dtype=tb.float64, requires_grad=True)
+    tx = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    for lib, t in ((tb, x), (torch, tx)):
+        y = (t.tanh() * t.sigmoid() * t).sum()
+        (g,) = lib.autograd.grad(y, t, create_graph=True)
+        g.sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_backward_without_create_graph_builds_no_graph():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert not x.grad.requires_grad
+
+
+def test_intermediate_grad_with_retain_grad():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    assert_close(h.grad, [6.0, 12.0])
+
+
+def test_broadcast_gradients_are_summed_to_the_input_shape():
+    a = tb.ones(3, 1, requires_grad=True)
+    b = tb.ones(4, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+    assert_close(a.grad, np.full((3, 1), 4.0))
+    assert_close(b.grad, np.full(4, 3.0))
+
+
+def test_leaf_gradients_are_dense_writable_and_private():
+    a = tb.ones(3, requires_grad=True)
+    b = tb.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.zero_()
+    assert_close(b.grad, np.ones(3))
+
+
+def test_graph_is_freed_after_backward():
+    x = tb.ones(1000, requires_grad=True)
+    y = x.exp()
+    ref = weakref.ref(y)
+    y.sum().backward()
+    del y
+    gc.collect()
+    assert ref() is None
+
+
+def test_requires_grad_only_for_floating_point():
+    with pytest.raises(RuntimeError, match="floating point"):
+        tb.tensor([1, 2], requires_grad=True)

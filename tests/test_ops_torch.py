@@ -1,0 +1,330 @@
+"""Every op against PyTorch: forward values and gradients on hypothesis-drawn inputs, including
+broadcasting, size-1 dims and non-contiguous views (float64, so differences are ours alone)."""
+
+import numpy as np
+import pytest
+from helpers import check_against_torch, torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_bn as tb
+from tinygrad_bn.testing import assert_close
+from tinygrad_bn.testing.strategies import (
+    mutually_broadcastable_shapes,
+    non_contiguous_tensors,
+    shapes,
+    tensors,
+)
+
+F64 = tb.float64
+positive = st.floats(0.2, 3, width=64)
+
+
+def any_layout(shape=None, elements=None):
+    """A float64 leaf requiring grad, contiguous or a strided view."""
+    return st.one_of(
+        tensors(shape=shape, dtype=F64, elements=elements, requires_grad=True),
+        non_contiguous_tensors(shape=shape, dtype=F64, elements=elements, requires_grad=True),
+    )
+
+
+UNARY = {
+    "neg": (lambda x: -x, lambda x: -x, None),
+    "abs": (lambda x: x.abs(), lambda x: x.abs(), None),
+    "exp": (lambda x: x.exp(), lambda x: x.exp(), None),
+    "log": (lambda x: x.log(), lambda x: x.log(), positive),
+    "log1p": (lambda x: x.log1p(), lambda x: x.log1p(), positive),
+    "sqrt": (lambda x: x.sqrt(), lambda x: x.sqrt(), positive),
+    "rsqrt": (lambda x: x.rsqrt(), lambda x: x.rsqrt(), positive),
+    "sin": (lambda x: x.sin(), lambda x: x.sin(), None),
+    "cos": (lambda x: x.cos(), lambda x: x.cos(), None),
+    "tanh": (lambda x: x.tanh(), lambda x: x.tanh(), None),
+    "sigmoid": (lambda x: x.sigmoid(), lambda x: x.sigmoid(), None),
+    "relu": (lambda x: x.relu(), lambda x: x.relu(), None),
+    "square": (lambda x: x.square(), lambda x: x.square(), None),
+    "clamp": (lambda x: x.clamp(-0.5, 1.0), lambda x: x.clamp(-0.5, 1.0), None),
+    "clamp_min": (lambda x: x.clamp(min=0.1), lambda x: x.clamp(min=0.1), None),
+    "pow_scalar": (lambda x: x**3, lambda x: x**3, None),
+    "pow_fractional": (lambda x: x**1.5, lambda x: x**1.5, positive),
+    "rpow": (lambda x: 2.0**x, lambda x: 2.0**x, None),
+    "scalar_arith": (lambda x: (2 - x) * 3 / (x * x + 1) + 1, lambda x: (2 - x) * 3 / (x * x + 1) + 1, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary_op_matches_torch(name, data):
+    ours, theirs, elements = UNARY[name]
+    x = data.draw(any_layout(shapes(max_dims=3), elements))
+    check_against_torch(ours, theirs, x)
+
+
+BINARY = {
+    "add": (lambda a, b: a + b, None),
+    "sub": (lambda a, b: a - b, None),
+    "mul": (lambda a, b: a * b, None),
+    "div": (lambda a, b: a / b, positive),
+    "pow": (lambda a, b: a**b, positive),
+    "maximum": (lambda a, b: a.maximum(b), None),
+    "minimum": (lambda a, b: a.minimum(b), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data())
+def test_binary_op_with_broadcasting_matches_torch(name, data):
+    op, elements = BINARY[name]
+    shape_a, shape_b = data.draw(mutually_broadcastable_shapes(max_dims=3, max_side=4))
+    a = data.draw(any_layout(shape_a, elements))
+    b = data.draw(any_layout(shape_b, elements))
+    check_against_torch(op, op, a, b)
+
+
+def test_maximum_ties_split_the_gradient_like_torch():
+    a = tb.tensor([1.0, 2.0, 3.0], dtype=F64, requires_grad=True)
+    b = tb.tensor([1.0, 0.0, 3.0], dtype=F64, requires_grad=True)
+    check_against_torch(lambda x, y: x.maximum(y), lambda x, y: x.maximum(y), a, b)
+
+
+def test_relu_and_abs_have_zero_gradient_at_zero_like_torch():
+    x = tb.tensor([-1.0, 0.0, 2.0], dtype=F64, requires_grad=True)
+    check_against_torch(lambda t: t.relu() + t.abs(), lambda t: t.relu() + t.abs(), x)
+
+
+def test_pow_gradient_at_zero_base_and_exponent_like_torch():
+    a = tb.tensor([0.0, 0.0, 2.0], dtype=F64, requires_grad=True)
+    b = tb.tensor([0.0, 2.0, 0.0], dtype=F64, requires_grad=True)
+    check_against_torch(lambda x, y: x**y, lambda x, y: x**y, a, b)
+
+
+@given(data=st.data())
+def test_where_matches_torch(data):
+    shape_c, shape_a, shape_b = data.draw(mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    condition = data.draw(tensors(shape_c, dtype=tb.bool_))
+    a, b = data.draw(any_layout(shape_a)), data.draw(any_layout(shape_b))
+    torch_condition = torch.from_numpy(condition.numpy().copy())
+    check_against_torch(lambda x, y: tb.where(condition, x, y), lambda x, y: torch.where(torch_condition, x, y), a, b)
+
+
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge"])
+@given(data=st.data())
+def test_comparisons_match_torch(op, data):
+    shape_a, shape_b = data.draw(mutually_broadcastable_shapes(max_dims=3, max_side=3))
+    small_ints = st.integers(-2, 2).map(float)
+    a, b = data.draw(tensors(shape_a, F64, small_ints)), data.draw(tensors(shape_b, F64, small_ints))
+    name = f"__{op}__"
+    ours = getattr(a, name)(b)
+    assert ours.dtype is tb.bool_
+    np.testing.assert_array_equal(
+        ours.numpy(), getattr(torch.from_numpy(a.numpy()), name)(torch.from_numpy(b.numpy())).numpy()
+    )
+
+
+# --- reductions --------------------------------------------------------------------------------------
+
+
+@st.composite
+def tensor_and_dims(draw, min_dims=1):
+    x = draw(any_layout(shapes(min_dims=min_dims, max_dims=4)))
+    dims = draw(st.lists(st.integers(0, x.ndim - 1), unique=True, min_size=1, max_size=x.ndim).map(tuple))
+    negative = draw(st.booleans())
+    return x, tuple(d - x.ndim for d in dims) if negative else dims
+
+
+REDUCTIONS = {
+    "sum": (lambda x, d, k: x.sum(d, keepdim=k), lambda x, d, k: x.sum(d, keepdim=k)),
+    "mean": (lambda x, d, k: x.mean(d, keepdim=k), lambda x, d, k: x.mean(d, keepdim=k)),
+    "amax": (lambda x, d, k: x.amax(d, keepdim=k), lambda x, d, k: x.amax(d, keepdim=k)),
+    "amin": (lambda x, d, k: x.amin(d, keepdim=k), lambda x, d, k: x.amin(d, keepdim=k)),
+    "var": (lambda x, d, k: x.var(d, keepdim=k), lambda x, d, k: x.var(d, keepdim=k)),
+    "var_biased": (
+        lambda x, d, k: x.var(d, correction=0, keepdim=k),
+        lambda x, d, k: x.var(d, correction=0, keepdim=k),
+    ),
+    "std": (lambda x, d, k: x.std(d, keepdim=k), lambda x, d, k: x.std(d, keepdim=k)),
+    "logsumexp": (lambda x, d, k: x.logsumexp(d, keepdim=k), lambda x, d, k: x.logsumexp(d, keepdim=k)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(case=tensor_and_dims(), keepdim=st.booleans())
+def test_reduction_over_dims_matches_torch(name, case, keepdim):
+    x, dims = case
+    ours, theirs = REDUCTIONS[name]
+    if name in ("var", "std") and np.prod([x.shape[d] for d in dims]) < 2:
+        return  # n − 1 = 0: both give inf/nan; covered by the explicit test below
+    if name == "std" and (x.numpy().std() == 0):
+        return  # √0 has an infinite derivative
+    check_against_torch(lambda t: ours(t, dims, keepdim), lambda t: theirs(t, dims, keepdim), x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
+@given(x=any_layout(shapes(max_dims=3)))
+def test_full_reduction_matches_torch(name, x):
+    check_against_torch(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(), x)
+
+
+def test_full_max_splits_ties_evenly_like_torch():
+    x = tb.tensor([[3.0, 1.0], [3.0, 3.0]], dtype=F64, requires_grad=True)
+    check_against_torch(lambda t: t.max(), lambda t: t.max(), x)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(case=tensor_and_dims(), keepdim=st.booleans())
+def test_max_min_along_dim_return_values_and_first_indices_like_torch(name, case, keepdim):
+    x, dims = case
+    dim = dims[0]
+    ours = getattr(x, name)(dim, keepdim=keepdim)
+    theirs = getattr(torch.from_numpy(x.detach().numpy().copy()), name)(dim, keepdim=keepdim)
+    assert_close(ours.values, theirs.values)
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    check_against_torch(lambda t: getattr(t, name)(dim, keepdim)[0], lambda t: getattr(t, name)(dim, keepdim)[0], x)
+
+
+def test_max_along_dim_sends_gradient_to_first_tied_index_like_torch():
+    x = tb.tensor([[2.0, 2.0, 1.0]], dtype=F64, requires_grad=True)
+    check_against_torch(lambda t: t.max(1).values, lambda t: t.max(1).values, x)
+
+
+@given(x=any_layout(shapes(min_dims=1, max_dims=3), st.integers(-2, 2).map(float)), data=st.data())
+def test_argmax_matches_torch_including_ties(x, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    values = torch.from_numpy(x.detach().numpy().copy())
+    np.testing.assert_array_equal(x.argmax(dim).numpy(), values.argmax(dim).numpy())
+    np.testing.assert_array_equal(x.argmax(dim, keepdim=True).numpy(), values.argmax(dim, keepdim=True).numpy())
+    assert x.argmax().item() == values.argmax().item()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(case=tensor_and_dims())
+def test_softmax_family_matches_torch(name, case):
+    x, dims = case
+    check_against_torch(lambda t: getattr(t, name)(dims[0]), lambda t: getattr(t, name)(dims[0]), x)
+
+
+def test_softmax_and_logsumexp_are_stable_at_large_magnitudes():
+    x = tb.tensor([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1000.0]], requires_grad=True)
+    check_against_torch(lambda t: t.softmax(1), lambda t: t.softmax(1), x)
+    check_against_torch(lambda t: t.log_softmax(1), lambda t: t.log_softmax(1), x.detach().requires_grad_())
+    check_against_torch(lambda t: t.logsumexp(1), lambda t: t.logsumexp(1), x.detach().requires_grad_())
+
+
+def test_sigmoid_is_stable_at_large_magnitudes():
+    x = tb.tensor([-1000.0, -80.0, 0.0, 80.0, 1000.0], requires_grad=True)
+    check_against_torch(lambda t: t.sigmoid(), lambda t: t.sigmoid(), x)
+
+
+# --- matmul ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def matmul_operands(draw):
+    m, k, n = (draw(st.integers(1, 9)) for _ in range(3))
+    batch_a, batch_b = draw(mutually_broadcastable_shapes(max_dims=2, max_side=3))
+    kind = draw(st.sampled_from(["vector-vector", "vector-matrix", "matrix-vector", "batched"]))
+    shape_a = {"vector-vector": (k,), "vector-matrix": (k,), "matrix-vector": (m, k)}.get(kind, (*batch_a, m, k))
+    shape_b = {"vector-vector": (k,), "vector-matrix": (k, n), "matrix-vector": (k,)}.get(kind, (*batch_b, k, n))
+    return draw(any_layout(shape_a)), draw(any_layout(shape_b))
+
+
+@given(operands=matmul_operands())
+def test_matmul_matches_torch(operands):
+    check_against_torch(lambda a, b: a @ b, lambda a, b: a @ b, *operands)
+
+
+@given(x=any_layout((5, 7)), w=any_layout((3, 7)))
+def test_matmul_with_transposed_weight_matches_torch(x, w):
+    check_against_torch(lambda a, b: a @ b.T, lambda a, b: a @ b.T, x, w)
+
+
+def test_matmul_float32_matches_torch():
+    a = tb.randn(33, 17, requires_grad=True)
+    b = tb.randn(17, 29, requires_grad=True)
+    check_against_torch(lambda x, y: x @ y, lambda x, y: x @ y, a, b, rtol=1e-5, atol=1e-5)
+
+
+# --- movement -------------------------------------------------------------------------------------
+
+MOVEMENT = {
+    "reshape": (lambda x: x.reshape(-1), lambda x: x.reshape(-1)),
+    "flatten": (lambda x: x.flatten(), lambda x: x.flatten()),
+    "flatten_1": (
+        lambda x: x.flatten(1) if x.ndim > 1 else x.flatten(),
+        lambda x: x.flatten(1) if x.ndim > 1 else x.flatten(),
+    ),
+    "squeeze": (lambda x: x.squeeze(), lambda x: x.squeeze()),
+    "unsqueeze": (lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1)),
+    "transpose": (lambda x: x.transpose(0, -1), lambda x: x.transpose(0, -1)),
+    "T": (lambda x: x.T, lambda x: x.permute(*reversed(range(x.ndim)))),
+    "contiguous": (lambda x: x.contiguous() * 1, lambda x: x.contiguous() * 1),
+    "clone": (lambda x: x.clone(), lambda x: x.clone()),
+    "expand": (lambda x: x.unsqueeze(0).expand(3, *x.shape), lambda x: x.unsqueeze(0).expand(3, *x.shape)),
+    "slice": (lambda x: x[::2], lambda x: x[::2]),
+    "index_int": (lambda x: x[-1], lambda x: x[-1]),
+    "index_none_ellipsis": (lambda x: x[None, ..., :1], lambda x: x[None, ..., :1]),
+    "index_array_repeats": (lambda x: x[[0, 0, -1]], lambda x: x[[0, 0, -1]]),
+    "split": (lambda x: tb.cat(x.split(2)[::-1]), lambda x: torch.cat(x.split(2)[::-1])),
+    "chunk": (lambda x: tb.stack(x.chunk(1), 1), lambda x: torch.stack(x.chunk(1), 1)),
+    "pad": (lambda x: tb.pad(x, (1, 2)), lambda x: torch.nn.functional.pad(x, (1, 2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOVEMENT))
+@given(x=any_layout(shapes(min_dims=1, max_dims=4)))
+def test_movement_op_matches_torch(name, x):
+    ours, theirs = MOVEMENT[name]
+    check_against_torch(ours, theirs, x)
+
+
+@given(x=any_layout(shapes(min_dims=2, max_dims=4)), data=st.data())
+def test_permute_matches_torch(x, data):
+    order = data.draw(st.permutations(range(x.ndim)))
+    check_against_torch(lambda t: t.permute(*order), lambda t: t.permute(*order), x)
+
+
+@given(data=st.data())
+def test_cat_and_stack_match_torch(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3))
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    pieces = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        piece_shape = list(shape)
+        piece_shape[dim] = data.draw(st.integers(1, 3))
+        pieces.append(data.draw(any_layout(tuple(piece_shape))))
+    check_against_torch(lambda *ts: tb.cat(ts, dim), lambda *ts: torch.cat(ts, dim), *pieces)
+    same = [data.draw(any_layout(shape)) for _ in range(2)]
+    check_against_torch(lambda *ts: tb.stack(ts, dim), lambda *ts: torch.stack(ts, dim), *same)
+
+
+@given(x=any_layout((4, 5)), rows=st.lists(st.integers(-4, 3), min_size=1, max_size=6))
+def test_integer_array_indexing_accumulates_gradients_like_torch(x, rows):
+    index = tb.tensor(rows)
+    check_against_torch(lambda t: t[index, 1:], lambda t: t[torch.tensor(rows), 1:], x)
+    check_against_torch(
+        lambda t: t[:, [0, 4]][index], lambda t: t[:, [0, 4]][torch.tensor(rows)], x.detach().requires_grad_()
+    )
+
+
+def test_gather_matches_torch():
+    x = tb.randn(3, 4, dtype=F64, requires_grad=True)
+    index = tb.tensor([[0, 3], [1, 1], [2, 0]])
+    check_against_torch(lambda t: t.gather(1, index), lambda t: t.gather(1, torch.from_numpy(index.numpy())), x)
+
+
+def test_one_hot_matches_torch():
+    labels = tb.tensor([0, 2, 1, 2])
+    expected = torch.nn.functional.one_hot(torch.tensor([0, 2, 1, 2]), 4)
+    np.testing.assert_array_equal(tb.one_hot(labels, 4).numpy(), expected.numpy())
+    assert tb.one_hot(labels).shape == (4, 3)
+    assert tb.one_hot(labels).dtype is tb.int64
+
+
+def test_setitem_gradient_matches_torch():
+    def ours(x, v):
+        y = x * 1
+        y[1:, 0] = v
+        return y
+
+    x = tb.randn(3, 2, dtype=F64, requires_grad=True)
+    v = tb.randn(2, dtype=F64, requires_grad=True)
+    check_against_torch(ours, ours, x, v)

@@ -1,0 +1,156 @@
+"""Tensor creation, dtypes, conversion, metadata and the errors bad input gets."""
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tb
+from tinygrad_bn.testing import assert_close
+
+
+def test_python_floats_default_to_float32_and_ints_to_int64():
+    assert tb.tensor([1.0, 2.0]).dtype is tb.float32
+    assert tb.tensor([1, 2]).dtype is tb.int64
+    assert tb.tensor([True]).dtype is tb.bool_
+    assert tb.tensor(np.zeros(2)).dtype is tb.float64
+
+
+def test_float32_with_float64_promotes_but_python_scalars_do_not():
+    a, b = tb.ones(2), tb.ones(2, dtype=tb.float64)
+    assert (a + b).dtype is tb.float64
+    assert (a * 2.5).dtype is tb.float32
+    assert (b * 2).dtype is tb.float64
+    assert (tb.tensor([1, 2]) * 2).dtype is tb.int64
+    assert (tb.tensor([1, 2]) * 2.5).dtype is tb.float32
+    assert (tb.tensor([1, 2]) / 2).dtype is tb.float32
+
+
+def test_creation_functions():
+    assert tb.zeros(2, 3).shape == (2, 3)
+    assert tb.ones((2, 3)).numpy().sum() == 6
+    assert tb.full((2,), 7).dtype is tb.int64
+    assert tb.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert tb.arange(0, 1, 0.25).dtype is tb.float32
+    assert_close(tb.linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1.0])
+    assert_close(tb.eye(2), np.eye(2))
+    assert tb.zeros_like(tb.ones(2, dtype=tb.float64)).dtype is tb.float64
+    assert tb.empty(3).shape == (3,)
+    assert tb.randint(0, 3, (10,)).dtype is tb.int64
+
+
+def test_manual_seed_makes_random_draws_reproducible():
+    tb.manual_seed(7)
+    first = (tb.rand(3).tolist(), tb.randn(2, 2).tolist(), tb.randint(0, 10, (4,)).tolist())
+    tb.manual_seed(7)
+    assert first == (tb.rand(3).tolist(), tb.randn(2, 2).tolist(), tb.randint(0, 10, (4,)).tolist())
+
+
+def test_from_numpy_shares_memory_and_numpy_round_trips():
+    array = np.arange(6.0).reshape(2, 3)
+    t = tb.from_numpy(array)
+    array[0, 0] = 42.0
+    assert t[0, 0].item() == 42.0
+    assert t.dtype is tb.float64
+    with pytest.raises(TypeError, match="uint8"):
+        tb.from_numpy(np.zeros(2, dtype=np.uint8))
+
+
+def test_metadata():
+    t = tb.zeros(2, 3, 4)
+    assert (t.ndim, t.dim(), t.numel(), t.size(), t.size(-1)) == (3, 3, 24, (2, 3, 4), 4)
+    assert t.T.shape == (4, 3, 2)
+    assert t.device == "cpu" and str(t.device) == "cpu"
+    assert len(t) == 2
+
+
+def test_item_and_tolist():
+    assert tb.tensor(3.5).item() == 3.5
+    assert tb.tensor([[1, 2]]).tolist() == [[1, 2]]
+    with pytest.raises(RuntimeError, match="2 elements"):
+        tb.tensor([1.0, 2.0]).item()
+
+
+def test_numpy_on_a_tensor_that_requires_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="detach"):
+        tb.ones(2, requires_grad=True).numpy()
+
+
+def test_repr_looks_like_pytorch():
+    assert repr(tb.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(tb.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert repr(tb.tensor([1.0], dtype=tb.float64)) == "tensor([1.], dtype=tinygrad_bn.float64)"
+
+
+def test_to_changes_dtype_and_rejects_unknown_devices():
+    t = tb.ones(2)
+    assert t.to(tb.float64).dtype is tb.float64
+    assert t.double().float().dtype is tb.float32
+    assert t.to("cpu") is t
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        t.to("gpu")
+    with pytest.raises(RuntimeError, match="no backend"):
+        t.to("cl")
+
+
+def test_set_num_threads():
+    previous = tb.get_num_threads()
+    try:
+        tb.set_num_threads(1)
+        assert tb.get_num_threads() == 1
+        with pytest.raises(ValueError):
+            tb.set_num_threads(0)
+    finally:
+        tb.set_num_threads(previous)
+    assert tb.simd_name() in ("avx2+fma", "generic")
+
+
+@pytest.mark.parametrize(
+    ("expression", "error", "pattern"),
+    [
+        (
+            lambda: tb.ones(3, 4) + tb.ones(5),
+            ValueError,
+            r"add: shapes \(3, 4\) and \(5,\) cannot be broadcast",
+        ),
+        (
+            lambda: tb.ones(3, 4) @ tb.ones(5, 6),
+            ValueError,
+            r"matmul: shapes \(3, 4\) and \(5, 6\) are not aligned: 4 \(dim 1\) != 5 \(dim 0\)",
+        ),
+        (lambda: tb.ones(3).sum(2), IndexError, r"sum: dim 2 is out of range for a tensor with 1 dims"),
+        (
+            lambda: tb.ones(6).reshape(4, 2),
+            ValueError,
+            r"reshape: shape \(4, 2\) is invalid for a tensor of shape \(6,\)",
+        ),
+        (lambda: tb.ones(2, 3)[2], IndexError, r"index 2 is out of bounds for dim 0 with size 2"),
+        (lambda: tb.ones(2, 3)[0, 0, 0], IndexError, r"too many indices"),
+        (lambda: tb.ones(2, 3)[[0, 5]], IndexError, r"out of bounds for dim 0 with size 2"),
+        (
+            lambda: tb.ones(2, 3).expand(4, 3),
+            ValueError,
+            r"expand: the expanded size 4 must match the existing size 2",
+        ),
+        (lambda: tb.ones(2).permute(1, 0), ValueError, r"permute: got 2 dims"),
+        (lambda: tb.cat([tb.ones(2, 3), tb.ones(2, 4)]), ValueError, r"cat: tensor 1 has shape \(2, 4\)"),
+        (lambda: tb.ones(0).max(), RuntimeError, r"max: cannot reduce an empty tensor"),
+        (lambda: tb.ones(2, dtype=tb.int64).mean(), TypeError, r"mean: expected a floating point tensor"),
+        (
+            lambda: tb.ones(3, 4).matmul(tb.ones(3, dtype=tb.int64)),
+            TypeError,
+            r"matmul: expected floating point",
+        ),
+        (lambda: tb.where(tb.ones(2), tb.ones(2), 0.0), TypeError, r"where: condition must be a bool tensor"),
+        (lambda: tb.ones(2).split([1, 2]), ValueError, r"split: sections \[1, 2\] do not add up to 2"),
+        (lambda: tb.one_hot(tb.tensor([3]), 2), ValueError, r"smaller than num_classes"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(expression, error, pattern):
+    with pytest.raises(error, match=pattern):
+        expression()
+
+
+def test_empty_and_size_one_shapes_work():
+    assert tb.ones(0, 3).sum(0).tolist() == [0.0, 0.0, 0.0]
+    assert (tb.ones(0, 3) @ tb.ones(3, 2)).shape == (0, 2)
+    assert_close(tb.ones(2, 0) @ tb.ones(0, 3), np.zeros((2, 3)))
+    assert tb.ones(1, 1, 1).squeeze().shape == ()

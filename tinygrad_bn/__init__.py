@@ -1,0 +1,90 @@
+"""tinygrad_bn: a small deep-learning framework whose hot kernels live in ctensor (C).
+
+import tinygrad_bn as tb
+x = tb.randn(4, 3, requires_grad=True)
+loss = (x @ x.T).relu().sum()
+loss.backward()          # x.grad now holds d loss / d x
+"""
+
+from tinygrad_bn import autograd
+from tinygrad_bn._ctensor_lib import get_num_threads, set_num_threads, simd_name
+from tinygrad_bn.backend import Device
+from tinygrad_bn.backend import Device as device  # noqa: N813 - PyTorch's name
+from tinygrad_bn.dtype import DType, bool_, float32, float64, int64
+from tinygrad_bn.function import enable_grad, is_grad_enabled, no_grad
+from tinygrad_bn.random import manual_seed
+from tinygrad_bn.tensor import (
+    Tensor,
+    arange,
+    cat,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    matmul,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    rand,
+    randint,
+    randn,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+
+float = float32
+double = float64
+long = int64
+bool = bool_
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DType",
+    "Device",
+    "Tensor",
+    "arange",
+    "autograd",
+    "bool",
+    "bool_",
+    "cat",
+    "device",
+    "double",
+    "empty",
+    "enable_grad",
+    "eye",
+    "float",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_num_threads",
+    "int64",
+    "is_grad_enabled",
+    "linspace",
+    "long",
+    "manual_seed",
+    "matmul",
+    "no_grad",
+    "one_hot",
+    "ones",
+    "ones_like",
+    "pad",
+    "rand",
+    "randint",
+    "randn",
+    "set_num_threads",
+    "simd_name",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]

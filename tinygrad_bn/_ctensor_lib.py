@@ -1,0 +1,75 @@
+"""The compiled ctensor library: loading it, turning status codes into exceptions, threads."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    from tinygrad_bn._ctensor import ffi, lib
+except ImportError as error:  # pragma: no cover - only without a build
+    raise ImportError(
+        "tinygrad_bn._ctensor is not built: run `pip install .` (or, in an editable checkout, "
+        "`python setup.py build_ext --inplace`)"
+    ) from error
+
+NUM_THREADS_ENV = "TINYGRAD_BN_NUM_THREADS"
+_POINTER_TYPES = {
+    np.dtype(np.float32): "float *",
+    np.dtype(np.float64): "double *",
+    np.dtype(np.int64): "int64_t *",
+}
+
+
+class CTensorError(RuntimeError):
+    """A ctensor kernel returned a non-zero status."""
+
+
+def check(status: int, op: str) -> None:
+    """Raise CTensorError naming ``op`` when a kernel reports failure."""
+    if status != lib.CT_OK:
+        raise CTensorError(f"{op}: ctensor failed: {ffi.string(lib.ct_status_string(status)).decode()}")
+
+
+def pointer(array: np.ndarray):
+    """A typed C pointer to ``array``'s first element (views included: strides travel separately)."""
+    return ffi.cast(_POINTER_TYPES[array.dtype], array.__array_interface__["data"][0])
+
+
+def int64_array(values) -> object:
+    """A C ``int64_t[]`` holding ``values`` (never NULL, even when empty)."""
+    return ffi.new("int64_t[]", list(values) or [0])
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads in ctensor kernels (results do not depend on the count)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected an int >= 1, got {n!r}")
+    check(lib.ct_set_num_threads(n), "set_num_threads")
+
+
+def get_num_threads() -> int:
+    """The number of threads ctensor kernels use."""
+    return lib.ct_get_num_threads()
+
+
+def simd_name() -> str:
+    """The SIMD path this CPU runs: ``"avx2+fma"`` or ``"generic"``."""
+    return ffi.string(lib.ct_simd_name()).decode()
+
+
+def _initial_num_threads() -> int:
+    value = os.environ.get(NUM_THREADS_ENV)
+    if value is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"{NUM_THREADS_ENV} must be an integer >= 1, got {value!r}")
+    return threads
+
+
+set_num_threads(_initial_num_threads())

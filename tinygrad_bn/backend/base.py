@@ -1,0 +1,114 @@
+"""The device contract: everything ``Tensor`` and the ops ask of a device.
+
+A backend owns device buffers. A buffer is whatever the device uses (a NumPy array on the CPU,
+an OpenCL buffer view later) and must expose ``.shape`` (a tuple of ints) and ``.dtype`` (a NumPy
+dtype). Buffers may be views of one another (reshape, permute, expand, basic slicing); writes
+through one are seen through the others. The Tensor layer validates shapes, dtypes and indices
+before calling in, so a backend may trust its arguments.
+
+Nothing here knows about autograd: gradients are composed from these operations by the ops in
+``tinygrad_bn.ops``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+import numpy as np
+
+Buffer = Any
+UnaryOp = Literal["neg", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "sign", "not"]
+BinaryOp = Literal[
+    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"
+]
+ReduceOp = Literal["sum", "max", "min"]
+# Index keys hold Python ints, slices, None, Ellipsis and int64 index buffers of this device.
+IndexKey = tuple
+
+
+class Backend(ABC):
+    """One device's implementation of the contract."""
+
+    name: str
+
+    # --- memory --------------------------------------------------------------------------
+    @abstractmethod
+    def from_numpy(self, array: np.ndarray) -> Buffer:
+        """A device buffer holding ``array``'s values (may share host memory on the CPU)."""
+
+    @abstractmethod
+    def to_numpy(self, buffer: Buffer) -> np.ndarray:
+        """The buffer's values as a host array (a view where the device is the host)."""
+
+    @abstractmethod
+    def full(self, shape: tuple[int, ...], value: float | int | bool, dtype: np.dtype) -> Buffer:
+        """A new contiguous buffer filled with ``value``."""
+
+    @abstractmethod
+    def cast(self, buffer: Buffer, dtype: np.dtype) -> Buffer:
+        """A new buffer with the values converted to ``dtype``."""
+
+    @abstractmethod
+    def contiguous(self, buffer: Buffer) -> Buffer:
+        """The buffer itself if it is dense row-major, else a dense copy."""
+
+    @abstractmethod
+    def assign(self, destination: Buffer, key: IndexKey | None, source: Buffer) -> None:
+        """Write ``source`` (broadcast) into ``destination[key]`` (all of it when key is None)."""
+
+    @abstractmethod
+    def shares_memory(self, a: Buffer, b: Buffer) -> bool:
+        """Whether writes through one buffer can change the other."""
+
+    # --- elementwise (inputs broadcast against each other, same dtype) --------------------
+    @abstractmethod
+    def unary(self, op: UnaryOp, x: Buffer) -> Buffer: ...
+
+    @abstractmethod
+    def binary(self, op: BinaryOp, a: Buffer, b: Buffer) -> Buffer:
+        """Comparisons return bool buffers; everything else keeps the operands' dtype."""
+
+    @abstractmethod
+    def where(self, condition: Buffer, a: Buffer, b: Buffer) -> Buffer: ...
+
+    # --- reductions ----------------------------------------------------------------------
+    @abstractmethod
+    def reduce(self, op: ReduceOp, x: Buffer, axes: tuple[int, ...], keepdim: bool) -> Buffer:
+        """Reduce over ``axes`` (sorted, non-negative, possibly empty)."""
+
+    @abstractmethod
+    def argmax(self, x: Buffer, axis: int, keepdim: bool) -> Buffer:
+        """int64 index of the first maximum along ``axis`` (a NaN counts as the maximum)."""
+
+    # --- linear algebra ------------------------------------------------------------------
+    @abstractmethod
+    def matmul(self, a: Buffer, b: Buffer) -> Buffer:
+        """(..., m, k) @ (..., k, n) -> (..., m, n); batch dims broadcast, both at least 2-D."""
+
+    # --- movement (views where the layout allows) -----------------------------------------
+    @abstractmethod
+    def reshape(self, x: Buffer, shape: tuple[int, ...], allow_copy: bool) -> Buffer | None:
+        """A buffer of the new shape; None when ``allow_copy`` is False and a view is impossible."""
+
+    @abstractmethod
+    def permute(self, x: Buffer, axes: tuple[int, ...]) -> Buffer: ...
+
+    @abstractmethod
+    def expand(self, x: Buffer, shape: tuple[int, ...]) -> Buffer:
+        """Broadcast view: size-1 dims repeat without copying; new leading dims may be added."""
+
+    @abstractmethod
+    def getitem(self, x: Buffer, key: IndexKey) -> Buffer:
+        """NumPy/PyTorch indexing: a view for basic keys, a copy when index buffers appear."""
+
+    @abstractmethod
+    def index_add(self, shape: tuple[int, ...], key: IndexKey, source: Buffer) -> Buffer:
+        """zeros(shape) with ``source`` added at ``[key]``; repeated indices accumulate."""
+
+    @abstractmethod
+    def pad(self, x: Buffer, widths: tuple[tuple[int, int], ...], value: float) -> Buffer:
+        """Constant padding: ``widths[d] = (before, after)`` for every dim."""
+
+    @abstractmethod
+    def concatenate(self, buffers: list[Buffer], axis: int) -> Buffer: ...

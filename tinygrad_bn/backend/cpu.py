@@ -1,0 +1,224 @@
+"""The CPU backend: NumPy arrays are the buffers; matmul and reductions run in ctensor.
+
+NumPy does the plain elementwise math and the views (its strides are our strides); the hot
+paths, matmul and reductions, go through the C kernels with the array's own strides, so
+transposed and sliced operands are never copied first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_bn._ctensor_lib import check, int64_array, lib, pointer
+from tinygrad_bn.backend.base import Backend
+
+_UNARY = {
+    "neg": np.negative,
+    "exp": np.exp,
+    "log": np.log,
+    "log1p": np.log1p,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "abs": np.abs,
+    "sign": np.sign,
+    "not": np.logical_not,
+}
+_BINARY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "pow": np.power,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+}
+_REDUCE_OPS = {"sum": lib.CT_REDUCE_SUM, "max": lib.CT_REDUCE_MAX, "min": lib.CT_REDUCE_MIN}
+_NUMPY_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # σ(x) = 1/(1+e^{-x}) for x >= 0 and e^{x}/(1+e^{x}) for x < 0: neither form overflows.
+    exp_neg_abs = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + exp_neg_abs), exp_neg_abs / (1 + exp_neg_abs)).astype(x.dtype, copy=False)
+
+
+def _element_strides(array: np.ndarray) -> list[int]:
+    return [stride // array.itemsize for stride in array.strides]
+
+
+def _coalesce(shape: list[int], strides: list[int]) -> tuple[list[int], list[int]]:
+    """Drop size-1 dims and merge neighbours that walk memory as one dim."""
+    merged_shape: list[int] = []
+    merged_strides: list[int] = []
+    for size, stride in zip(shape, strides):
+        if size == 1:
+            continue
+        if merged_shape and merged_strides[-1] == stride * size:
+            merged_shape[-1] *= size
+            merged_strides[-1] = stride
+        else:
+            merged_shape.append(size)
+            merged_strides.append(stride)
+    return merged_shape, merged_strides
+
+
+class CPUBackend(Backend):
+    name = "cpu"
+
+    # --- memory ---------------------------------------------------------------------------
+    def from_numpy(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def to_numpy(self, buffer: np.ndarray) -> np.ndarray:
+        return buffer
+
+    def full(self, shape, value, dtype) -> np.ndarray:
+        return np.full(shape, value, dtype=dtype)
+
+    def cast(self, buffer, dtype) -> np.ndarray:
+        return buffer.astype(dtype)
+
+    def contiguous(self, buffer) -> np.ndarray:
+        return np.ascontiguousarray(buffer)
+
+    def assign(self, destination, key, source) -> None:
+        destination[... if key is None else key] = source
+
+    def shares_memory(self, a, b) -> bool:
+        return bool(np.may_share_memory(a, b))
+
+    # --- elementwise ------------------------------------------------------------------------
+    def unary(self, op, x) -> np.ndarray:
+        if op == "sigmoid":
+            return _sigmoid(x)
+        if op == "relu":
+            return np.maximum(x, 0).astype(x.dtype, copy=False)
+        return _UNARY[op](x)
+
+    def binary(self, op, a, b) -> np.ndarray:
+        return _BINARY[op](a, b)
+
+    def where(self, condition, a, b) -> np.ndarray:
+        return np.where(condition, a, b)
+
+    # --- reductions -------------------------------------------------------------------------
+    def reduce(self, op, x, axes, keepdim) -> np.ndarray:
+        kept = [d for d in range(x.ndim) if d not in axes]
+        out = np.empty([x.shape[d] for d in kept], dtype=x.dtype)
+        if out.size and x.dtype in (np.float32, np.float64):
+            strides = _element_strides(x)
+            # Walk the reduced dims in memory order so the innermost one is the densest.
+            inner = sorted(axes, key=lambda d: -abs(strides[d]))
+            inner_shape, inner_strides = _coalesce([x.shape[d] for d in inner], [strides[d] for d in inner])
+            outer_shape, outer_strides = _coalesce([x.shape[d] for d in kept], [strides[d] for d in kept])
+            kernel = lib.ct_reduce_f32 if x.dtype == np.float32 else lib.ct_reduce_f64
+            status = kernel(
+                _REDUCE_OPS[op],
+                pointer(x),
+                len(outer_shape),
+                int64_array(outer_shape),
+                int64_array(outer_strides),
+                len(inner_shape),
+                int64_array(inner_shape),
+                int64_array(inner_strides),
+                pointer(out),
+            )
+            check(status, op)
+        elif out.size:  # integer and bool tensors (labels, masks) are never on a hot path
+            out = _NUMPY_REDUCE[op](x, axis=tuple(axes)).astype(x.dtype, copy=False)
+        return np.expand_dims(out, tuple(axes)) if keepdim else out
+
+    def argmax(self, x, axis, keepdim) -> np.ndarray:
+        out_shape = [size for d, size in enumerate(x.shape) if d != axis]
+        out = np.empty(out_shape, dtype=np.int64)
+        if out.size and x.dtype in (np.float32, np.float64):
+            strides = _element_strides(x)
+            kept = [d for d in range(x.ndim) if d != axis]
+            outer_shape, outer_strides = _coalesce(out_shape, [strides[d] for d in kept])
+            kernel = lib.ct_argmax_f32 if x.dtype == np.float32 else lib.ct_argmax_f64
+            status = kernel(
+                pointer(x),
+                len(outer_shape),
+                int64_array(outer_shape),
+                int64_array(outer_strides),
+                x.shape[axis],
+                strides[axis],
+                pointer(out),
+            )
+            check(status, "argmax")
+        elif out.size:
+            out = np.argmax(x, axis=axis)
+        return np.expand_dims(out, axis) if keepdim else out
+
+    # --- linear algebra -----------------------------------------------------------------------
+    def matmul(self, a, b) -> np.ndarray:
+        batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = np.broadcast_to(a, batch_shape + a.shape[-2:])
+        b = np.broadcast_to(b, batch_shape + b.shape[-2:])
+        (m, k), n = a.shape[-2:], b.shape[-1]
+        out = np.empty(batch_shape + (m, n), dtype=a.dtype)
+        if out.size == 0:
+            return out
+        a_strides, b_strides, out_strides = _element_strides(a), _element_strides(b), _element_strides(out)
+        batch_ndim = len(batch_shape)
+        kernel = lib.ct_matmul_f32 if a.dtype == np.float32 else lib.ct_matmul_f64
+        status = kernel(
+            m,
+            n,
+            k,
+            pointer(a),
+            a_strides[-2],
+            a_strides[-1],
+            pointer(b),
+            b_strides[-2],
+            b_strides[-1],
+            pointer(out),
+            out_strides[-2],
+            out_strides[-1],
+            batch_ndim,
+            int64_array(batch_shape),
+            int64_array(a_strides[:batch_ndim]),
+            int64_array(b_strides[:batch_ndim]),
+            int64_array(out_strides[:batch_ndim]),
+        )
+        check(status, "matmul")
+        return out
+
+    # --- movement -----------------------------------------------------------------------------
+    def reshape(self, x, shape, allow_copy):
+        if allow_copy:
+            return np.reshape(x, shape)
+        try:
+            return np.reshape(x, shape, copy=False)
+        except ValueError:
+            return None
+
+    def permute(self, x, axes) -> np.ndarray:
+        return np.transpose(x, axes)
+
+    def expand(self, x, shape) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    def getitem(self, x, key) -> np.ndarray:
+        return x[key]
+
+    def index_add(self, shape, key, source) -> np.ndarray:
+        out = np.zeros(shape, dtype=source.dtype)
+        np.add.at(out, key, source)
+        return out
+
+    def pad(self, x, widths, value) -> np.ndarray:
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    def concatenate(self, buffers, axis) -> np.ndarray:
+        return np.concatenate(buffers, axis=axis)

@@ -1,0 +1,162 @@
+"""``Function``: one differentiable op, and the switch that turns graph recording on and off.
+
+A Function's ``forward`` computes on device buffers through its backend; its ``backward``
+receives the output's gradient as a Tensor and returns the inputs' gradients built from Tensor
+ops. So a backward run with graph recording on (``create_graph=True``) is itself
+differentiable, and one run with it off builds no graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from tinygrad_bn.tensor import Tensor
+
+_state = threading.local()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_grad_enabled() -> bool:
+    """Whether new ops record the graph (per thread, on by default)."""
+    return getattr(_state, "grad_enabled", True)
+
+
+class _GradMode:
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._previous = is_grad_enabled()
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        _state.grad_enabled = self._previous
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: ops inside record no graph."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: ops inside record the graph, even within ``no_grad``."""
+
+    enabled = True
+
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or to read saved tensors after they were "
+    "freed). Pass retain_graph=True to the first backward() if you need to backward twice."
+)
+
+
+class Function:
+    """Base class of every op. Subclasses define ``forward(self, *buffers, **params)`` and
+    ``backward(self, grad) -> gradient per input`` side by side.
+
+    ``self.inputs`` are the input Tensors, ``self.backend`` their device's backend,
+    ``self.needs_input_grad[i]`` whether input i wants a gradient.
+    """
+
+    is_view = False  # movement ops whose output may alias the input's memory
+
+    def __init__(self, inputs: tuple[Tensor, ...]):
+        self.inputs = inputs
+        self.backend = inputs[0].backend
+        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self._saved: tuple[tuple[Tensor, int], ...] | None = ()
+        self._output: Callable[[], Tensor | None] | None = None
+        self._output_version = 0
+        self._saves_output = False
+
+    # --- what backward needs -----------------------------------------------------------------
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        """Keep ``tensors`` for backward; an in-place change to any of them is caught there."""
+        self._saved = tuple((t, t._version.value) for t in tensors)
+
+    def save_output(self) -> None:
+        """Keep the output for backward (held weakly: the graph must not keep itself alive)."""
+        self._saves_output = True
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        if self._saved is None:
+            raise RuntimeError(f"{self.name}: {FREED_GRAPH_MESSAGE}")
+        for tensor, version in self._saved:
+            self._check_version(tensor, version)
+        return tuple(tensor for tensor, _ in self._saved)
+
+    @property
+    def output(self) -> Tensor:
+        tensor = self._output() if self._output is not None else None
+        if tensor is None:
+            raise RuntimeError(f"{self.name}: {FREED_GRAPH_MESSAGE}")
+        self._check_version(tensor, self._output_version)
+        return tensor
+
+    def _check_version(self, tensor: Tensor, version: int) -> None:
+        if tensor._version.value != version:
+            raise RuntimeError(
+                f"{self.name}: a tensor of shape {tuple(tensor.shape)} saved for backward was modified by "
+                f"an in-place operation (it is at version {tensor._version.value}, expected version "
+                f"{version}); compute it out of place or clone() it first"
+            )
+
+    def bind_output(self, tensor: Tensor) -> None:
+        """Make ``tensor`` this op's output (at its current version)."""
+        if self._saves_output:
+            self._output = weakref.ref(tensor)
+            self._output_version = tensor._version.value
+
+    def release(self) -> None:
+        """Drop what backward needed; a second backward through here then raises."""
+        self._saved = None
+        self._output = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    # --- running it -------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run forward on the inputs' buffers and, when recording, link the output into the graph."""
+        from tinygrad_bn.tensor import Tensor
+
+        device = inputs[0].device
+        for tensor in inputs[1:]:
+            if tensor.device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on the same device, got {device} and {tensor.device}"
+                )
+        ctx = cls(inputs)
+        out = Tensor._wrap(ctx.forward(*(t._buffer for t in inputs), **params), device)
+        if cls.is_view and ctx.backend.shares_memory(out._buffer, inputs[0]._buffer):
+            out._become_view_of(inputs[0])
+        if is_grad_enabled() and any(ctx.needs_input_grad):
+            out._requires_grad = True
+            out._grad_fn = ctx
+            ctx.bind_output(out)
+        return out
+
+    def forward(self, *buffers: Any, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
+        raise NotImplementedError

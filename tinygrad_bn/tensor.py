@@ -1,0 +1,1199 @@
+"""``Tensor``: an n-dimensional array on a device that records the ops applied to it.
+
+Everything here is device-independent: values live in backend buffers and every computation
+goes through an op (``tinygrad_bn.ops``) or the backend contract.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_bn import autograd
+from tinygrad_bn import dtype as dtypes
+from tinygrad_bn.backend import CPU, Backend, Device, get_backend
+from tinygrad_bn.dtype import DType
+from tinygrad_bn.function import Function, is_grad_enabled, no_grad
+from tinygrad_bn.ops import elementwise, movement, reduce
+from tinygrad_bn.ops.matmul import Matmul
+from tinygrad_bn.ops.movement import INDEX_SLOT
+from tinygrad_bn.random import generator
+
+Scalar = bool | int | float
+Operand = "Tensor | Scalar"
+ShapeArg = int | Sequence[int]
+
+MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])
+
+
+class _VersionCounter:
+    """Counts in-place writes to a storage; views share their base's counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+# --- argument checking shared by the methods below ---------------------------------------------
+
+
+def _shape_from_args(op: str, args: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    for size in shape:
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+            raise TypeError(f"{op}: sizes must be ints, got {shape}")
+    return tuple(int(size) for size in shape)
+
+
+def _normalize_dim(op: str, dim: int, ndim: int) -> int:
+    bound = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -bound <= dim < bound:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dims (expected {-bound}..{bound - 1})"
+        )
+    return int(dim) % bound
+
+
+def _normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """Sorted, non-negative axes; ``None`` means all of them."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    axes = sorted(_normalize_dim(op, d, ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {tuple(dims)} names an axis twice")
+    return tuple(a for a in axes if a < ndim)  # a 0-d tensor's dim 0 / -1 reduces nothing
+
+
+def _broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    ndim = builtins.max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(tuple(shape)) for shape in shapes)
+            raise ValueError(f"{op}: shapes {listed} cannot be broadcast together: sizes {sorted(sizes)} at dim {axis}")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+def _numpy_data(data: Any, dtype: DType | None) -> np.ndarray:
+    """Host values for ``tb.tensor(data)``: floats default to float32, ints to int64."""
+    if isinstance(data, Tensor):
+        array = data.detach().cpu().numpy()
+    else:
+        array = np.asarray(data)
+    if dtype is not None:
+        target = dtypes.to_dtype(dtype)
+    elif array.dtype.kind == "f":
+        target = dtypes.float64 if array.dtype == np.float64 and not _is_python_data(data) else dtypes.float32
+    elif array.dtype.kind in "iu":
+        target = dtypes.int64
+    elif array.dtype.kind == "b":
+        target = dtypes.bool_
+    else:
+        raise TypeError(f"tensor: cannot make a tensor from data of NumPy dtype {array.dtype}")
+    return np.array(array, dtype=target.numpy, copy=True)
+
+
+def _is_python_data(data: Any) -> bool:
+    return isinstance(data, (list, tuple, float, int)) and not isinstance(data, np.generic)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Create tensors with ``tb.tensor``, ``tb.zeros``, ``tb.randn`` and friends. Ops record a graph
+    when any input has ``requires_grad=True``; ``backward()`` then fills the leaves' ``.grad``.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_buffer",
+        "_device",
+        "_grad_fn",
+        "_requires_grad",
+        "_retains_grad",
+        "_version",
+        "grad",
+    )
+    __array_priority__ = 1000  # NumPy scalars on the left defer to our reflected operators
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: DType | None = None,
+        device: str | Device | None = None,
+        requires_grad: bool = False,
+    ):
+        device = Device(device) if device is not None else (data.device if isinstance(data, Tensor) else CPU)
+        self._init(get_backend(device).from_numpy(_numpy_data(data, dtype)), device)
+        self.requires_grad = requires_grad
+
+    def _init(self, buffer: Any, device: Device) -> None:
+        self._buffer = buffer
+        self._device = device
+        self._grad_fn: Function | None = None
+        self._requires_grad = False
+        self._retains_grad = False
+        self._version = _VersionCounter()
+        self._base: Tensor | None = None
+        self.grad: Tensor | None = None
+
+    @classmethod
+    def _wrap(cls, buffer: Any, device: Device) -> Tensor:
+        """A new leaf tensor around an existing device buffer."""
+        tensor = object.__new__(cls)
+        tensor._init(buffer, device)
+        return tensor
+
+    def _become_view_of(self, base: Tensor) -> None:
+        self._base = base._base if base._base is not None else base
+        self._version = base._version
+
+    # --- metadata ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._buffer.shape)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of one dim."""
+        return self.shape if dim is None else self.shape[_normalize_dim("size", dim, self.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._buffer.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def dtype(self) -> DType:
+        return dtypes.from_numpy_dtype(self._buffer.dtype)
+
+    @property
+    def device(self) -> Device:
+        return self._device
+
+    @property
+    def backend(self) -> Backend:
+        return get_backend(self._device)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    # --- autograd state ----------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None and not value:
+            raise RuntimeError(
+                "requires_grad: only leaf tensors can change requires_grad; use .detach() for a non-leaf"
+            )
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(f"requires_grad: only floating point tensors can require gradients, got {self.dtype}")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self) -> Function | None:
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    def retain_grad(self) -> None:
+        """Also fill ``.grad`` on this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """The same values (shared memory), cut from the graph."""
+        out = Tensor._wrap(self._buffer, self._device)
+        out._become_view_of(self)
+        return out
+
+    @property
+    def data(self) -> Tensor:
+        return self.detach()
+
+    def backward(
+        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor with respect to every leaf into ``leaf.grad``."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def _accumulate_grad(self, grad: Tensor) -> None:
+        # NOTE: the first gradient is copied, so .grad never aliases another tensor's memory and is
+        # dense and writable (backward ops return broadcast views freely).
+        if self.grad is None:
+            self.grad = grad.clone() if grad.requires_grad else grad.detach().clone()
+        else:
+            self.grad = self.grad + grad
+
+    # --- conversion --------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU)."""
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+        return self.backend.to_numpy(self._buffer)
+
+    def item(self) -> Scalar:
+        if self.numel() != 1:
+            raise RuntimeError(f"item: a tensor with {self.numel()} elements cannot be converted to a Python number")
+        return self.backend.to_numpy(self._buffer).reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.backend.to_numpy(self._buffer).tolist()
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if device is not None and Device(device) != self._device:
+            get_backend(Device(device))  # raises the clear "not available" error
+        if dtype is not None and dtypes.to_dtype(dtype) is not self.dtype:
+            out = elementwise.Cast.apply(out, dtype=dtypes.to_dtype(dtype))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def __repr__(self) -> str:
+        values = np.array2string(self.backend.to_numpy(self._buffer), separator=", ", prefix="tensor(")
+        extras = []
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self.dtype!r}")
+        if self._device != CPU:
+            extras.append(f"device='{self._device}'")
+        if self._grad_fn is not None:
+            extras.append(f"grad_fn={self._grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([values, *extras]) + ")"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self.numel()} elements is ambiguous")
+        return builtins.bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # --- construction helpers on an existing tensor -------------------------------------------
+    def new_full(self, size: ShapeArg, fill_value: Scalar, dtype: DType | None = None) -> Tensor:
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
+        return Tensor._wrap(
+            self.backend.full(_shape_from_args("new_full", (size,)), fill_value, dtype.numpy), self._device
+        )
+
+    def new_zeros(self, size: ShapeArg, dtype: DType | None = None) -> Tensor:
+        return self.new_full(size, 0, dtype)
+
+    def new_ones(self, size: ShapeArg, dtype: DType | None = None) -> Tensor:
+        return self.new_full(size, 1, dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow through it."""
+        return movement.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return movement.Contiguous.apply(self)
+
+    # --- elementwise --------------------------------------------------------------------------
+    def _operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
+        """Both operands as tensors of the result dtype, broadcast-checked, in call order."""
+        if isinstance(other, Tensor):
+            dtype = dtypes.promote_types(self.dtype, other.dtype)
+            _broadcast_shape(op, self.shape, other.shape)
+        elif isinstance(other, (bool, int, float, np.number, np.bool_)):
+            other = other.item() if isinstance(other, (np.number, np.bool_)) else other
+            dtype = dtypes.scalar_result_type(self.dtype, other)
+            other = self.new_full((), other, dtype)
+        else:
+            return NotImplemented
+        pair = (self.to(dtype), other.to(dtype))
+        return pair[::-1] if reverse else pair
+
+    def _float_operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
+        a, b = self._operands(op, other, reverse)
+        if not a.dtype.is_floating_point:
+            a, b = a.to(dtypes.DEFAULT_FLOAT), b.to(dtypes.DEFAULT_FLOAT)
+        return a, b
+
+    def _arithmetic(self, function: type[Function], op: str, other: Operand, reverse: bool = False) -> Tensor:
+        operands = self._operands(op, other, reverse)
+        if operands is NotImplemented:
+            return NotImplemented
+        return function.apply(*operands)
+
+    def _compare(self, op: str, other: Operand) -> Tensor:
+        operands = self._operands(op, other)
+        if operands is NotImplemented:
+            return NotImplemented
+        a, b = operands
+        return Tensor._wrap(self.backend.binary(op, a._buffer, b._buffer), self._device)
+
+    def __add__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Add, "add", other)
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Add, "add", other, reverse=True)
+
+    def __sub__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Sub, "sub", other)
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Sub, "sub", other, reverse=True)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Mul, "mul", other)
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Mul, "mul", other, reverse=True)
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        return elementwise.Div.apply(*self._float_operands("div", other))
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return elementwise.Div.apply(*self._float_operands("div", other, reverse=True))
+
+    def __pow__(self, exponent: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Pow, "pow", exponent)
+
+    def __rpow__(self, base: Operand) -> Tensor:
+        return self._arithmetic(elementwise.Pow, "pow", base, reverse=True)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return other.matmul(self)
+
+    def __neg__(self) -> Tensor:
+        return elementwise.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def __eq__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return self._compare("eq", other)
+
+    def __ne__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return self._compare("ne", other)
+
+    def __lt__(self, other: Operand) -> Tensor:
+        return self._compare("lt", other)
+
+    def __le__(self, other: Operand) -> Tensor:
+        return self._compare("le", other)
+
+    def __gt__(self, other: Operand) -> Tensor:
+        return self._compare("gt", other)
+
+    def __ge__(self, other: Operand) -> Tensor:
+        return self._compare("ge", other)
+
+    def _logical(self, op: str, other: Operand) -> Tensor:
+        if self.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point):
+            raise TypeError(f"{op}: bitwise/logical ops need bool or integer tensors, got {self.dtype}")
+        return self._compare(op, other)
+
+    def __and__(self, other: Operand) -> Tensor:
+        return self._logical("and", other)
+
+    def __or__(self, other: Operand) -> Tensor:
+        return self._logical("or", other)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype is not dtypes.bool_:
+            raise TypeError(f"invert: ~ is defined for bool tensors here, got {self.dtype}")
+        return Tensor._wrap(self.backend.unary("not", self._buffer), self._device)
+
+    def add(self, other: Operand) -> Tensor:
+        return self + other
+
+    def sub(self, other: Operand) -> Tensor:
+        return self - other
+
+    def mul(self, other: Operand) -> Tensor:
+        return self * other
+
+    def div(self, other: Operand) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Operand) -> Tensor:
+        return self**exponent
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return self._arithmetic(elementwise.Maximum, "maximum", other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return self._arithmetic(elementwise.Minimum, "minimum", other)
+
+    def _unary(self, function: type[Function]) -> Tensor:
+        source = self if self.dtype.is_floating_point else self.to(dtypes.DEFAULT_FLOAT)
+        return function.apply(source)
+
+    def exp(self) -> Tensor:
+        return self._unary(elementwise.Exp)
+
+    def log(self) -> Tensor:
+        return self._unary(elementwise.Log)
+
+    def log1p(self) -> Tensor:
+        return self._unary(elementwise.Log1p)
+
+    def sqrt(self) -> Tensor:
+        return self._unary(elementwise.Sqrt)
+
+    def rsqrt(self) -> Tensor:
+        """1/√x."""
+        return 1 / self.sqrt()
+
+    def reciprocal(self) -> Tensor:
+        return 1 / self
+
+    def sin(self) -> Tensor:
+        return self._unary(elementwise.Sin)
+
+    def cos(self) -> Tensor:
+        return self._unary(elementwise.Cos)
+
+    def tanh(self) -> Tensor:
+        return self._unary(elementwise.Tanh)
+
+    def sigmoid(self) -> Tensor:
+        """σ(x) = 1/(1+e⁻ˣ), computed without overflow for any x."""
+        return self._unary(elementwise.Sigmoid)
+
+    def relu(self) -> Tensor:
+        return elementwise.Relu.apply(self)
+
+    def abs(self) -> Tensor:
+        return elementwise.Abs.apply(self)
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 (no gradient flows through sign: its derivative is 0 almost everywhere)."""
+        return Tensor._wrap(self.backend.unary("sign", self._buffer), self._device)
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return elementwise.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def where(self, condition: Tensor, other: Operand) -> Tensor:
+        """``condition ? self : other`` elementwise."""
+        return where(condition, self, other)
+
+    # --- reductions --------------------------------------------------------------------------
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        source = self.to(dtypes.int64) if self.dtype is dtypes.bool_ else self
+        return reduce.Sum.apply(source, axes=_normalize_dims("sum", dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Σx / n over ``dim``."""
+        if not self.dtype.is_floating_point:
+            raise TypeError(f"mean: expected a floating point tensor, got {self.dtype}")
+        axes = _normalize_dims("mean", dim, self.ndim)
+        count = math.prod(self.shape[a] for a in axes)
+        return self.sum(axes, keepdim) / count if count else self.sum(axes, keepdim) * math.nan
+
+    def var(self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+        """Σ(x − mean)² / (n − correction), computed in two passes."""
+        axes = _normalize_dims("var", dim, self.ndim)
+        count = math.prod(self.shape[a] for a in axes)
+        deviation = self - self.mean(axes, keepdim=True)
+        return (deviation * deviation).sum(axes, keepdim) / builtins.max(count - correction, 0)
+
+    def std(self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+        """√var."""
+        return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
+
+    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether any element (over ``dim``) is nonzero."""
+        return (self != 0).sum(dim, keepdim) > 0
+
+    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether every element (over ``dim``) is nonzero."""
+        return (self == 0).sum(dim, keepdim) == 0
+
+    def _extremum(self, function: type[Function], op: str, dim: int | None, keepdim: bool) -> Tensor | MinMaxResult:
+        if self.numel() == 0:
+            raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+        if dim is None:
+            return function.apply(self, axes=tuple(range(self.ndim)), keepdim=False)
+        if self.ndim == 0:
+            _normalize_dim(op, dim, 0)
+            return MinMaxResult(self, self.new_zeros((), dtypes.int64))
+        # NOTE: max(dim) sends the gradient to the first extremal index, like PyTorch.
+        axis = _normalize_dim(op, dim, self.ndim)
+        indices = (self if op == "max" else -self).argmax(axis, keepdim=True)
+        values = self.gather(axis, indices)
+        return MinMaxResult(values, indices) if keepdim else MinMaxResult(values.squeeze(axis), indices.squeeze(axis))
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
+        """The largest value; with ``dim``, a (values, indices) pair along it."""
+        return self._extremum(reduce.Max, "max", dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
+        """The smallest value; with ``dim``, a (values, indices) pair along it."""
+        return self._extremum(reduce.Min, "min", dim, keepdim)
+
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Largest value over ``dim``; ties share the gradient evenly."""
+        return reduce.Max.apply(self, axes=_normalize_dims("amax", dim, self.ndim), keepdim=keepdim)
+
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return reduce.Min.apply(self, axes=_normalize_dims("amin", dim, self.ndim), keepdim=keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the first maximum (over the flattened tensor when ``dim`` is None)."""
+        if self.numel() == 0:
+            raise RuntimeError(f"argmax: cannot take the argmax of an empty tensor of shape {self.shape}")
+        if dim is None:
+            flat = self.reshape(-1)
+            return Tensor._wrap(self.backend.argmax(flat._buffer, 0, False), self._device)
+        axis = _normalize_dim("argmax", dim, self.ndim)
+        if self.ndim == 0:
+            return self.new_zeros((), dtypes.int64)
+        return Tensor._wrap(self.backend.argmax(self._buffer, axis, keepdim), self._device)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return (-self).argmax(dim, keepdim)
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+        """log Σ exp(x), shifted by the (detached) max so it never overflows."""
+        axes = _normalize_dims("logsumexp", dim, self.ndim)
+        shift = self.detach().amax(axes, keepdim=True)
+        shift = shift.where(shift.abs() != math.inf, 0.0)  # an all −inf row gives −inf, not NaN
+        out = (self - shift).exp().sum(axes, keepdim=True).log() + shift
+        return out if keepdim else out.squeeze(axes)
+
+    def softmax(self, dim: int) -> Tensor:
+        """exp(x − max) / Σ exp(x − max) along ``dim``."""
+        axis = _normalize_dim("softmax", dim, self.ndim)
+        exps = (self - self.detach().amax(axis, keepdim=True)).exp()
+        return exps / exps.sum(axis, keepdim=True)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        """x − logsumexp(x) along ``dim``."""
+        return self - self.logsumexp(dim, keepdim=True)
+
+    # --- linear algebra -----------------------------------------------------------------------
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with NumPy/PyTorch rules: 1-D operands are promoted and squeezed back,
+        batch dims broadcast."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"matmul: expected a Tensor, got {type(other).__name__}")
+        if self.ndim == 0 or other.ndim == 0:
+            raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes {self.shape} and {other.shape}")
+        if not (self.dtype.is_floating_point and other.dtype.is_floating_point):
+            raise TypeError(f"matmul: expected floating point tensors, got {self.dtype} and {other.dtype}")
+        a = self.unsqueeze(0) if self.ndim == 1 else self
+        b = other.unsqueeze(-1) if other.ndim == 1 else other
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {self.shape} and {other.shape} are not aligned: "
+                f"{a.shape[-1]} (dim {self.ndim - 1}) != {b.shape[-2]} (dim {max(other.ndim - 2, 0)})"
+            )
+        _broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+        dtype = dtypes.promote_types(a.dtype, b.dtype)
+        out = Matmul.apply(a.to(dtype), b.to(dtype))
+        if self.ndim == 1:
+            out = out.squeeze(-2)
+        if other.ndim == 1:
+            out = out.squeeze(-1)
+        return out
+
+    # --- movement -----------------------------------------------------------------------------
+    def _resolve_shape(self, op: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if shape.count(-1) > 1:
+            raise ValueError(f"{op}: only one dim can be -1, got {shape}")
+        known = math.prod(s for s in shape if s != -1)
+        if -1 in shape:
+            if known == 0 or self.numel() % known:
+                raise ValueError(f"{op}: shape {shape} is invalid for a tensor of shape {self.shape}")
+            shape = tuple(self.numel() // known if s == -1 else s for s in shape)
+        if builtins.any(s < 0 for s in shape) or math.prod(shape) != self.numel():
+            raise ValueError(
+                f"{op}: shape {shape} is invalid for a tensor of shape {self.shape} ({self.numel()} elements)"
+            )
+        return shape
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same values in a new shape (a view where the layout allows); one dim may be -1."""
+        shape = self._resolve_shape("reshape", _shape_from_args("reshape", shape))
+        return self if shape == self.shape else movement.Reshape.apply(self, shape=shape, allow_copy=True)
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """Like reshape, but always shares memory; an error where the strides do not allow it."""
+        shape = self._resolve_shape("view", _shape_from_args("view", shape))
+        return movement.Reshape.apply(self, shape=shape, allow_copy=False)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (
+            _normalize_dim("flatten", start_dim, self.ndim),
+            _normalize_dim("flatten", end_dim, self.ndim),
+        )
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Remove size-1 dims (all of them, or those in ``dim``; other sizes are left alone)."""
+        axes = _normalize_dims("squeeze", dim, self.ndim)
+        return self.reshape(tuple(s for d, s in enumerate(self.shape) if not (d in axes and s == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        axis = _normalize_dim("unsqueeze", dim, self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        axes = _shape_from_args("permute", dims)
+        if len(axes) != self.ndim:
+            raise ValueError(f"permute: got {len(axes)} dims {axes} for a tensor of shape {self.shape}")
+        axes = tuple(_normalize_dim("permute", a, self.ndim) for a in axes)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {axes} are not a permutation of 0..{self.ndim - 1}")
+        return self if axes == tuple(range(self.ndim)) else movement.Permute.apply(self, axes=axes)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        if self.ndim < 2:
+            _normalize_dim("transpose", dim0, self.ndim), _normalize_dim("transpose", dim1, self.ndim)
+            return self
+        axes = list(range(self.ndim))
+        a, b = _normalize_dim("transpose", dim0, self.ndim), _normalize_dim("transpose", dim1, self.ndim)
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.permute(*axes)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """All dims reversed."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dims swapped."""
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes: int | Sequence[int]) -> Tensor:
+        """A broadcast view; -1 keeps a dim's size, size-1 dims repeat without copying."""
+        sizes = _shape_from_args("expand", sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"expand: target {sizes} has fewer dims than the tensor's shape {self.shape}")
+        lead = len(sizes) - self.ndim
+        target = list(sizes)
+        for d, size in enumerate(self.shape):
+            wanted = sizes[lead + d]
+            if wanted == -1:
+                target[lead + d] = size
+            elif size != 1 and size != wanted:
+                raise ValueError(
+                    f"expand: the expanded size {wanted} must match the existing size {size} at non-singleton "
+                    f"dim {d}; target {sizes}, tensor {self.shape}"
+                )
+        if builtins.any(s < 0 for s in target):
+            raise ValueError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
+        target = tuple(target)
+        return self if target == self.shape else movement.Expand.apply(self, shape=target)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def sum_to_size(self, *size: int | Sequence[int]) -> Tensor:
+        """Sum broadcast dims away so the result has ``size`` (the adjoint of expand)."""
+        shape = _shape_from_args("sum_to_size", size)
+        if shape == self.shape:
+            return self
+        lead = self.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + d for d, s in enumerate(shape) if s == 1 and self.shape[lead + d] != 1)
+        return self.sum(axes, keepdim=True).reshape(shape)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        axis = _normalize_dim("split", dim, self.ndim)
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, int):
+            if split_size_or_sections <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+            step = split_size_or_sections
+            sizes = [builtins.min(step, length - start) for start in range(0, length, step)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != length or builtins.any(s < 0 for s in sizes):
+                raise ValueError(f"split: sections {sizes} do not add up to {length}, the size of dim {dim}")
+        starts = np.cumsum([0, *sizes[:-1]])
+        prefix = (slice(None),) * axis
+        return tuple(self[(*prefix, slice(int(start), int(start) + size))] for start, size in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        length = self.shape[_normalize_dim("chunk", dim, self.ndim)]
+        return self.split(builtins.max(1, -(-length // chunks)), dim)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """``out[i][j] = self[index[i][j]][j]`` along ``dim`` (PyTorch's gather)."""
+        axis = _normalize_dim("gather", dim, self.ndim)
+        if index.ndim != self.ndim:
+            raise ValueError(f"gather: index has {index.ndim} dims, the tensor has {self.ndim}")
+        grids = np.indices(index.shape, sparse=True)
+        key = tuple(index if d == axis else Tensor(grids[d], device=self._device) for d in range(self.ndim))
+        return self[key]
+
+    # --- indexing -----------------------------------------------------------------------------
+    def _normalize_key(self, key: Any) -> tuple[tuple, list[Tensor]]:
+        """(key with INDEX_SLOT placeholders, index tensors), checked against the shape."""
+        parts = list(key) if isinstance(key, tuple) else [key]
+        index_tensors: list[Tensor] = []
+        normalized: list = []
+        consumed = builtins.sum(1 for p in parts if p is not None and p is not Ellipsis)
+        if builtins.sum(1 for p in parts if p is Ellipsis) > 1:
+            raise IndexError("index: an index can only have a single ellipsis ('...')")
+        if consumed > self.ndim:
+            raise IndexError(f"index: too many indices for a tensor of shape {self.shape}: got {consumed}")
+        dim = 0
+        for part in parts:
+            if part is Ellipsis:
+                normalized.extend([slice(None)] * (self.ndim - consumed))
+                dim += self.ndim - consumed
+            elif part is None:
+                normalized.append(None)
+            elif isinstance(part, slice):
+                if part.step is not None and part.step <= 0:
+                    raise ValueError(f"index: slice step must be positive, got {part.step}")
+                normalized.append(part)
+                dim += 1
+            elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+                size = self.shape[dim]
+                if not -size <= part < size:
+                    raise IndexError(f"index: index {part} is out of bounds for dim {dim} with size {size}")
+                normalized.append(int(part) % size)
+                dim += 1
+            else:
+                index = part if isinstance(part, Tensor) else Tensor(np.asarray(part), device=self._device)
+                if index.dtype is not dtypes.int64:
+                    raise IndexError(f"index: tensors used as indices must be int64, got {index.dtype}")
+                size = self.shape[dim]
+                if index.numel() and not (-size <= index.min().item() and index.max().item() < size):
+                    raise IndexError(
+                        f"index: an index in {index.tolist()} is out of bounds for dim {dim} with size {size}"
+                    )
+                normalized.append(INDEX_SLOT)
+                index_tensors.append(index)
+                dim += 1
+        return tuple(normalized), index_tensors
+
+    def __getitem__(self, key: Any) -> Tensor:
+        """NumPy/PyTorch indexing: ints, slices, None, ``...`` and int64 index tensors or lists."""
+        normalized, index_tensors = self._normalize_key(key)
+        return movement.GetItem.apply(self, *index_tensors, key=normalized)
+
+    def __setitem__(self, key: Any, value: Operand) -> None:
+        normalized, index_tensors = self._normalize_key(key)
+        value = value.to(self.dtype) if isinstance(value, Tensor) else self.new_full((), value)
+        target_shape = movement.GetItem.apply(self.detach(), *index_tensors, key=normalized).shape
+        if (
+            len(value.shape) > len(target_shape)
+            or _broadcast_shape("setitem", target_shape, value.shape) != target_shape
+        ):
+            raise ValueError(
+                f"setitem: a value of shape {value.shape} cannot be written into a slice of shape {target_shape}"
+            )
+        self._inplace("setitem", lambda source: movement.SetItem.apply(source, value, *index_tensors, key=normalized))
+
+    # --- in-place ops -------------------------------------------------------------------------
+    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """Write ``compute(current self)`` into self's memory, rebasing the graph onto the result."""
+        recording = is_grad_enabled()
+        if recording and self.is_leaf and self._requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be modified in place; do it inside `with tb.no_grad():`"
+            )
+        source = self
+        if recording and self._grad_fn is not None:
+            # A stand-in for the current value that keeps this tensor's history.
+            source = Tensor._wrap(self._buffer, self._device)
+            source._grad_fn, source._requires_grad, source._version = self._grad_fn, True, self._version
+        result = compute(source) if recording else no_grad()(compute)(source)
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: a result of shape {result.shape} cannot be written into a tensor of shape {self.shape}"
+            )
+        if dtypes.promote_types(result.dtype, self.dtype) is not self.dtype:
+            raise RuntimeError(f"{op}: a result of dtype {result.dtype} cannot be written into a {self.dtype} tensor")
+        if recording and result.requires_grad and self._base is not None:
+            raise RuntimeError(
+                f"{op}: in-place ops on a view are not differentiable here; clone() the view or use out-of-place ops"
+            )
+        with no_grad():
+            self.backend.assign(self._buffer, None, result.to(self.dtype)._buffer)
+        self._version.value += 1
+        if recording and result.requires_grad:
+            self._grad_fn, self._requires_grad = result._grad_fn, True
+            self._grad_fn.bind_output(self)
+        return self
+
+    def add_(self, other: Operand, alpha: Scalar = 1) -> Tensor:
+        return self._inplace("add_", lambda x: x + (other * alpha if alpha != 1 else other))
+
+    def sub_(self, other: Operand, alpha: Scalar = 1) -> Tensor:
+        return self._inplace("sub_", lambda x: x - (other * alpha if alpha != 1 else other))
+
+    def mul_(self, other: Operand) -> Tensor:
+        return self._inplace("mul_", lambda x: x * other)
+
+    def div_(self, other: Operand) -> Tensor:
+        return self._inplace("div_", lambda x: x / other)
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        return self._inplace("clamp_", lambda x: x.clamp(min, max))
+
+    def fill_(self, value: Scalar) -> Tensor:
+        return self._inplace("fill_", lambda x: x.new_full(x.shape, value))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, source: Tensor) -> Tensor:
+        """Write ``source`` (broadcast to this shape) into this tensor."""
+        return self._inplace("copy_", lambda x: source.to(x.dtype).expand(x.shape) + x.new_zeros(()))
+
+    def __iadd__(self, other: Operand) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Operand) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Operand) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Operand) -> Tensor:
+        return self.div_(other)
+
+
+# --- functions of tensors -----------------------------------------------------------------------
+
+
+def where(condition: Tensor, input: Operand, other: Operand) -> Tensor:
+    """``condition ? input : other`` elementwise, with broadcasting."""
+    if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
+        raise TypeError("where: condition must be a bool tensor")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("where: at least one of input and other must be a tensor")
+    anchor = input if isinstance(input, Tensor) else other
+    a, b = anchor._operands("where", other if anchor is input else input)
+    if anchor is not input:
+        a, b = b, a
+    _broadcast_shape("where", condition.shape, a.shape, b.shape)
+    return elementwise.Where.apply(condition, a, b)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product (see ``Tensor.matmul``)."""
+    return a.matmul(b)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    first = tensors[0]
+    axis = _normalize_dim("cat", dim, first.ndim)
+    for index, t in enumerate(tensors):
+        if t.ndim != first.ndim or builtins.any(t.shape[d] != first.shape[d] for d in range(first.ndim) if d != axis):
+            raise ValueError(f"cat: tensor {index} has shape {t.shape}, expected {first.shape} except in dim {axis}")
+    dtype = first.dtype
+    for t in tensors[1:]:
+        dtype = dtypes.promote_types(dtype, t.dtype)
+    return movement.Concatenate.apply(*(t.to(dtype) for t in tensors), axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    for index, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {index} has shape {t.shape}, expected {tensors[0].shape}")
+    axis = _normalize_dim("stack", dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding; ``pad = (last_before, last_after, second_last_before, ...)`` like PyTorch."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected an even number of at most {2 * input.ndim} sizes, got {tuple(pad)}")
+    if builtins.any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return movement.Pad.apply(input, widths=tuple(widths), value=value)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding along a new last dim."""
+    if tensor.dtype is not dtypes.int64:
+        raise TypeError(f"one_hot: expected an int64 tensor of class indices, got {tensor.dtype}")
+    if tensor.numel() and tensor.min().item() < 0:
+        raise ValueError("one_hot: class values must be non-negative")
+    if num_classes == -1:
+        num_classes = tensor.max().item() + 1 if tensor.numel() else 0
+    elif tensor.numel() and tensor.max().item() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes})")
+    classes = arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+# --- creation -------------------------------------------------------------------------------------
+
+
+def tensor(
+    data: Any, dtype: DType | None = None, device: str | Device | None = None, requires_grad: bool = False
+) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays, tensors).
+
+    Python floats give float32 and ints int64; NumPy arrays keep float64.
+    """
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with ``array`` (float32, float64, int64 or bool)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array, CPU)
+
+
+def _make(op: str, values: np.ndarray, dtype: DType | None, device: str | Device | None, requires_grad: bool) -> Tensor:
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.from_numpy_dtype(values.dtype)
+    device = Device(device) if device is not None else CPU
+    out = Tensor._wrap(get_backend(device).from_numpy(np.ascontiguousarray(values, dtype=dtype.numpy)), device)
+    out.requires_grad = requires_grad
+    return out
+
+
+def full(
+    size: ShapeArg,
+    fill_value: Scalar,
+    *,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    if dtype is None:
+        dtype = (
+            dtypes.bool_
+            if isinstance(fill_value, bool)
+            else (dtypes.int64 if isinstance(fill_value, int) else dtypes.DEFAULT_FLOAT)
+        )
+    shape = _shape_from_args("full", (size,))
+    device = Device(device) if device is not None else CPU
+    out = Tensor._wrap(get_backend(device).full(shape, fill_value, dtypes.to_dtype(dtype).numpy), device)
+    out.requires_grad = requires_grad
+    return out
+
+
+def zeros(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return full(_shape_from_args("zeros", size), 0.0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return full(_shape_from_args("ones", size), 1.0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uninitialised in PyTorch; zero-filled here (never garbage)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(other: Tensor, *, dtype: DType | None = None, requires_grad: bool = False) -> Tensor:
+    return zeros(other.shape, dtype=dtype or other.dtype, device=other.device, requires_grad=requires_grad)
+
+
+def ones_like(other: Tensor, *, dtype: DType | None = None, requires_grad: bool = False) -> Tensor:
+    return ones(other.shape, dtype=dtype or other.dtype, device=other.device, requires_grad=requires_grad)
+
+
+def full_like(other: Tensor, fill_value: Scalar, *, dtype: DType | None = None, requires_grad: bool = False) -> Tensor:
+    return full(other.shape, fill_value, dtype=dtype or other.dtype, device=other.device, requires_grad=requires_grad)
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """[start, end) in steps of ``step``; int64 when all arguments are ints, else float32."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    all_ints = builtins.all(isinstance(v, int) for v in (start, end, step))
+    values = np.arange(start, end, step, dtype=np.int64 if all_ints else np.float64)
+    return _make("arange", values, dtype or (dtypes.int64 if all_ints else dtypes.DEFAULT_FLOAT), device, requires_grad)
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    return _make("linspace", np.linspace(start, end, steps), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return _make("eye", np.eye(n, m), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
+
+
+def rand(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform on [0, 1), from the generator ``tb.manual_seed`` seeds."""
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
+    values = generator().random(_shape_from_args("rand", size), dtype=dtype.numpy)
+    return _make("rand", values, dtype, device, requires_grad)
+
+
+def randn(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal, from the generator ``tb.manual_seed`` seeds."""
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
+    values = generator().standard_normal(_shape_from_args("randn", size), dtype=dtype.numpy)
+    return _make("randn", values, dtype, device, requires_grad)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` starts at 0)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    values = generator().integers(low, high, size=_shape_from_args("randint", (size,)))
+    return _make("randint", values, dtype or dtypes.int64, device, False)
