@@ -1,6 +1,8 @@
 """Every differentiable op against central finite differences in float64 (``gradcheck``), and
 second derivatives (``gradgradcheck``) for the ops later layers differentiate twice."""
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,8 +69,9 @@ def test_unary_gradcheck(name, data):
     x = data.draw(leaf(SMALL, elements))
     if name in ("var", "std") and x.numel() < 2:
         return
-    if name == "amax" and len(set(x.detach().reshape(-1).tolist())) < x.numel():
-        return  # ties: a subgradient; PyTorch comparison covers it
+    values = sorted(x.detach().reshape(-1).tolist())
+    if name == "amax" and any(b - a < 1e-3 for a, b in itertools.pairwise(values)):
+        return  # (near-)ties: finite differences straddle a kink; PyTorch comparison covers ties
     if name == "std" and x.detach().reshape(-1).tolist().count(x.detach().reshape(-1).tolist()[0]) == x.numel():
         return
     assert gradcheck(op, [x])
@@ -93,7 +96,6 @@ BINARY = {
     "pow": (lambda a, b: a**b, away_from_zero),
     "maximum": (lambda a, b: a.maximum(b * 1.01 + 0.001), None),
     "minimum": (lambda a, b: a.minimum(b * 1.01 + 0.001), None),
-    "where": (lambda a, b: tb.where(a > 0, a, b), None),
 }
 
 
@@ -104,6 +106,15 @@ def test_binary_gradcheck(name, data):
     op, elements = BINARY[name]
     shape_a, shape_b = data.draw(mutually_broadcastable_shapes(max_dims=3, max_side=3))
     assert gradcheck(op, [data.draw(leaf(shape_a, elements)), data.draw(leaf(shape_b, elements))])
+
+
+@settings(max_examples=10)
+@given(data=st.data())
+def test_where_gradcheck(data):
+    shape_c, shape_a, shape_b = data.draw(mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    condition = data.draw(tensors(shape_c, tb.bool_))
+    a, b = data.draw(leaf(shape_a)), data.draw(leaf(shape_b))
+    assert gradcheck(lambda x, y: tb.where(condition, x, y), [a, b])
 
 
 @pytest.mark.parametrize("name", ["add", "mul", "div", "pow"])

@@ -6,30 +6,44 @@ The graph is walked with an explicit stack (no recursion), so chains of any leng
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from tinygrad_bn.function import enable_grad, no_grad
 
 if TYPE_CHECKING:
+    from tinygrad_bn.function import Function
     from tinygrad_bn.tensor import Tensor
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor that requires grad and is reachable from ``roots``, inputs before outputs."""
-    order: list[Tensor] = []
+Node = Union["Function", "Tensor"]  # an op that produced a tensor, or a leaf tensor
+
+
+def _node(tensor: Tensor) -> Node:
+    return tensor._grad_fn if tensor._grad_fn is not None else tensor
+
+
+def _edges(node: Node) -> tuple[tuple[Tensor, Node], ...]:
+    """(input tensor, input node) for each input of an op node that wants a gradient."""
+    if getattr(node, "edges", None) is None:  # a leaf
+        return ()
+    return tuple((t, edge) for t, edge, needs in zip(node.inputs, node.edges, node.needs_input_grad) if needs)
+
+
+def _topological_order(roots: Sequence[Node]) -> list[Node]:
+    """Every node reachable from ``roots``, inputs before outputs (iterative depth-first search)."""
+    order: list[Node] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in roots]
+    stack: list[tuple[Node, bool]] = [(root, False) for root in roots]
     while stack:
-        tensor, inputs_done = stack.pop()
+        node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(tensor)
+            order.append(node)
             continue
-        if id(tensor) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor._grad_fn is not None:
-            stack.extend((t, False) for t in tensor._grad_fn.inputs if t.requires_grad and id(t) not in visited)
+        visited.add(id(node))
+        stack.append((node, True))
+        stack.extend((edge, False) for _, edge in _edges(node) if id(edge) not in visited)
     return order
 
 
@@ -64,44 +78,55 @@ def _propagate(
     """Push gradients from ``outputs`` back through the graph.
 
     With ``targets`` None (``backward``), leaves and ``retain_grad`` tensors accumulate ``.grad``.
-    Otherwise (``grad``) nothing is written and the gradients of ``targets`` are returned.
+    Otherwise (``grad``) nothing is written and the gradients of ``targets`` are returned, keyed
+    by the id of each target's node.
     """
-    order = _topological_order(outputs)
-    target_ids = None if targets is None else {id(t) for t in targets}
-    if target_ids is not None:  # only walk the part of the graph that leads to a target
+    roots = [_node(t) for t in outputs]
+    order = _topological_order(roots)
+    target_nodes = None if targets is None else {id(_node(t)) for t in targets}
+    if target_nodes is not None:  # only walk the part of the graph that leads to a target
         leads_to_target: dict[int, bool] = {}
-        for tensor in order:
-            inputs = tensor._grad_fn.inputs if tensor._grad_fn is not None else ()
-            leads_to_target[id(tensor)] = id(tensor) in target_ids or any(
-                leads_to_target.get(id(t), False) for t in inputs
+        for node in order:
+            leads_to_target[id(node)] = id(node) in target_nodes or any(
+                leads_to_target.get(id(edge), False) for _, edge in _edges(node)
             )
     grads: dict[int, Tensor] = {}
-    for output, seed in zip(outputs, seeds):
-        grads[id(output)] = grads[id(output)] + seed if id(output) in grads else seed
+    for root, seed in zip(roots, seeds):
+        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
     captured: dict[int, Tensor] = {}
     with enable_grad() if create_graph else no_grad():
-        for tensor in reversed(order):
-            grad = grads.pop(id(tensor), None)
+        for node in reversed(order):
+            grad = grads.pop(id(node), None)
             if grad is None:
                 continue
-            if target_ids is None:
-                if tensor._grad_fn is None or tensor._retains_grad:
-                    tensor._accumulate_grad(grad)
-            elif id(tensor) in target_ids:
-                captured[id(tensor)] = grad
-            ctx = tensor._grad_fn
-            if ctx is None or (target_ids is not None and not leads_to_target[id(tensor)]):
+            if target_nodes is not None:
+                if id(node) in target_nodes:
+                    captured[id(node)] = grad
+                if not leads_to_target[id(node)]:
+                    continue
+            is_leaf = getattr(node, "edges", None) is None
+            if is_leaf:
+                if target_nodes is None:
+                    node._accumulate_grad(grad)
                 continue
-            input_grads = ctx.backward(grad)
+            if target_nodes is None and node.retained_output is not None:
+                retained = node.retained_output()
+                if retained is not None:
+                    retained._accumulate_grad(grad)
+            input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for t, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-                if needs and input_grad is not None:
-                    input_grad = input_grad.sum_to_shape(t.shape)
-                    grads[id(t)] = grads[id(t)] + input_grad if id(t) in grads else input_grad
+            for (tensor, edge), input_grad in zip(_edges(node), _wanted(node, input_grads)):
+                if input_grad is not None:
+                    input_grad = input_grad.sum_to_size(tensor.shape)
+                    grads[id(edge)] = grads[id(edge)] + input_grad if id(edge) in grads else input_grad
             if not retain_graph:
-                ctx.release()
+                node.release()
     return captured
+
+
+def _wanted(node: Function, input_grads: tuple) -> list:
+    return [g for g, needs in zip(input_grads, node.needs_input_grad) if needs]
 
 
 def backward(
@@ -141,7 +166,7 @@ def grad(
             raise RuntimeError(f"grad: input {index} (shape {tuple(tensor.shape)}) does not require grad")
     seeds = _seed_gradients(outputs, list(grad_outputs))
     captured = _propagate(outputs, seeds, create_graph if retain_graph is None else retain_graph, create_graph, inputs)
-    result = tuple(captured.get(id(t)) for t in inputs)
+    result = tuple(captured.get(id(_node(t))) for t in inputs)
     for index, value in enumerate(result):
         if value is None and not allow_unused:
             raise RuntimeError(

@@ -75,17 +75,31 @@ class Function:
 
     def __init__(self, inputs: tuple[Tensor, ...]):
         self.inputs = inputs
+        # The graph's edges: each input's producer at this moment (or the input itself, for a
+        # leaf). Held apart from ``inputs`` so an in-place op that later gives an input a new
+        # producer does not rewire gradients recorded before it.
+        self.edges = tuple(t._grad_fn if t._grad_fn is not None else t for t in inputs)
         self.backend = inputs[0].backend
         self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self.retained_output: Callable[[], Tensor | None] | None = None
         self._saved: tuple[tuple[Tensor, int], ...] | None = ()
         self._output: Callable[[], Tensor | None] | None = None
         self._output_version = 0
         self._saves_output = False
 
     # --- what backward needs -----------------------------------------------------------------
-    def save_for_backward(self, *tensors: Tensor) -> None:
-        """Keep ``tensors`` for backward; an in-place change to any of them is caught there."""
-        self._saved = tuple((t, t._version.value) for t in tensors)
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep ``tensors`` for backward; an in-place change to any of them is caught there.
+
+        Pass None for a tensor this backward will not need (save only what the gradients that
+        are wanted use, as PyTorch does, so unrelated in-place updates stay legal).
+        """
+        self._saved = tuple((t, t._version.value if t is not None else 0) for t in tensors)
+
+    def inputs_needed_by_other_grads(self) -> tuple[Tensor | None, Tensor | None]:
+        """For bilinear ops (a·b, a@b): a is needed only for b's gradient and vice versa."""
+        a, b = self.inputs
+        return (a if self.needs_input_grad[1] else None, b if self.needs_input_grad[0] else None)
 
     def save_output(self) -> None:
         """Keep the output for backward (held weakly: the graph must not keep itself alive)."""
@@ -96,7 +110,8 @@ class Function:
         if self._saved is None:
             raise RuntimeError(f"{self.name}: {FREED_GRAPH_MESSAGE}")
         for tensor, version in self._saved:
-            self._check_version(tensor, version)
+            if tensor is not None:
+                self._check_version(tensor, version)
         return tuple(tensor for tensor, _ in self._saved)
 
     @property

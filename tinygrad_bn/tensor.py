@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -227,6 +228,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
         self._retains_grad = True
+        if self._grad_fn is not None:
+            self._grad_fn.retained_output = weakref.ref(self)
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph."""
@@ -248,7 +251,7 @@ class Tensor:
         # NOTE: the first gradient is copied, so .grad never aliases another tensor's memory and is
         # dense and writable (backward ops return broadcast views freely).
         if self.grad is None:
-            self.grad = grad.clone() if grad.requires_grad else grad.detach().clone()
+            self.grad = grad.clone()
         else:
             self.grad = self.grad + grad
 
@@ -578,8 +581,8 @@ class Tensor:
         return (deviation * deviation).sum(axes, keepdim) / builtins.max(count - correction, 0)
 
     def std(self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-        """√var."""
-        return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
+        """√var (with gradient 0 where the deviation is 0, as in PyTorch)."""
+        return elementwise.SqrtZeroGradientAtZero.apply(self.var(dim, correction=correction, keepdim=keepdim))
 
     def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Whether any element (over ``dim``) is nonzero."""
@@ -641,15 +644,21 @@ class Tensor:
         out = (self - shift).exp().sum(axes, keepdim=True).log() + shift
         return out if keepdim else out.squeeze(axes)
 
+    def _shifted_by_max(self, op: str, dim: int) -> tuple[Tensor, int]:
+        """x − max(x) along ``dim`` (max detached: it cancels out of softmax's gradient)."""
+        axis = _normalize_dim(op, dim, self.ndim)
+        return self - self.detach().amax(axis, keepdim=True), axis
+
     def softmax(self, dim: int) -> Tensor:
         """exp(x − max) / Σ exp(x − max) along ``dim``."""
-        axis = _normalize_dim("softmax", dim, self.ndim)
-        exps = (self - self.detach().amax(axis, keepdim=True)).exp()
+        shifted, axis = self._shifted_by_max("softmax", dim)
+        exps = shifted.exp()
         return exps / exps.sum(axis, keepdim=True)
 
     def log_softmax(self, dim: int) -> Tensor:
-        """x − logsumexp(x) along ``dim``."""
-        return self - self.logsumexp(dim, keepdim=True)
+        """(x − max) − log Σ exp(x − max) along ``dim``: exact even where x is huge."""
+        shifted, axis = self._shifted_by_max("log_softmax", dim)
+        return shifted - shifted.exp().sum(axis, keepdim=True).log()
 
     # --- linear algebra -----------------------------------------------------------------------
     def matmul(self, other: Tensor) -> Tensor:
@@ -874,7 +883,12 @@ class Tensor:
             raise ValueError(
                 f"setitem: a value of shape {value.shape} cannot be written into a slice of shape {target_shape}"
             )
-        self._inplace("setitem", lambda source: movement.SetItem.apply(source, value, *index_tensors, key=normalized))
+        if is_grad_enabled() and (self._requires_grad or value.requires_grad):
+            self._inplace("setitem", lambda old: movement.SetItem.apply(old, value, *index_tensors, key=normalized))
+        else:  # nothing to differentiate: write straight into memory
+            key_with_buffers = movement.fill_key(normalized, tuple(t._buffer for t in index_tensors))
+            self.backend.assign(self._buffer, key_with_buffers, value._buffer)
+            self._version.value += 1
 
     # --- in-place ops -------------------------------------------------------------------------
     def _inplace(self, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -884,12 +898,7 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad cannot be modified in place; do it inside `with tb.no_grad():`"
             )
-        source = self
-        if recording and self._grad_fn is not None:
-            # A stand-in for the current value that keeps this tensor's history.
-            source = Tensor._wrap(self._buffer, self._device)
-            source._grad_fn, source._requires_grad, source._version = self._grad_fn, True, self._version
-        result = compute(source) if recording else no_grad()(compute)(source)
+        result = compute(self)
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op}: a result of shape {result.shape} cannot be written into a tensor of shape {self.shape}"
@@ -906,6 +915,8 @@ class Tensor:
         if recording and result.requires_grad:
             self._grad_fn, self._requires_grad = result._grad_fn, True
             self._grad_fn.bind_output(self)
+            if self._retains_grad:
+                self._grad_fn.retained_output = weakref.ref(self)
         return self
 
     def add_(self, other: Operand, alpha: Scalar = 1) -> Tensor:
@@ -1045,7 +1056,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array, CPU)
 
 
-def _make(op: str, values: np.ndarray, dtype: DType | None, device: str | Device | None, requires_grad: bool) -> Tensor:
+def _make(values: np.ndarray, dtype: DType | None, device: str | Device | None, requires_grad: bool) -> Tensor:
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.from_numpy_dtype(values.dtype)
     device = Device(device) if device is not None else CPU
     out = Tensor._wrap(get_backend(device).from_numpy(np.ascontiguousarray(values, dtype=dtype.numpy)), device)
@@ -1130,7 +1141,7 @@ def arange(
         raise ValueError("arange: step must be nonzero")
     all_ints = builtins.all(isinstance(v, int) for v in (start, end, step))
     values = np.arange(start, end, step, dtype=np.int64 if all_ints else np.float64)
-    return _make("arange", values, dtype or (dtypes.int64 if all_ints else dtypes.DEFAULT_FLOAT), device, requires_grad)
+    return _make(values, dtype or (dtypes.int64 if all_ints else dtypes.DEFAULT_FLOAT), device, requires_grad)
 
 
 def linspace(
@@ -1144,7 +1155,7 @@ def linspace(
 ) -> Tensor:
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _make("linspace", np.linspace(start, end, steps), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
+    return _make(np.linspace(start, end, steps), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
 
 
 def eye(
@@ -1155,7 +1166,7 @@ def eye(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return _make("eye", np.eye(n, m), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
+    return _make(np.eye(n, m), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
 
 
 def rand(
@@ -1167,7 +1178,7 @@ def rand(
     """Uniform on [0, 1), from the generator ``tb.manual_seed`` seeds."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
     values = generator().random(_shape_from_args("rand", size), dtype=dtype.numpy)
-    return _make("rand", values, dtype, device, requires_grad)
+    return _make(values, dtype, device, requires_grad)
 
 
 def randn(
@@ -1179,7 +1190,7 @@ def randn(
     """Standard normal, from the generator ``tb.manual_seed`` seeds."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
     values = generator().standard_normal(_shape_from_args("randn", size), dtype=dtype.numpy)
-    return _make("randn", values, dtype, device, requires_grad)
+    return _make(values, dtype, device, requires_grad)
 
 
 def randint(
@@ -1196,4 +1207,4 @@ def randint(
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     values = generator().integers(low, high, size=_shape_from_args("randint", (size,)))
-    return _make("randint", values, dtype or dtypes.int64, device, False)
+    return _make(values, dtype or dtypes.int64, device, False)

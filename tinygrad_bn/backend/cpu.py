@@ -52,6 +52,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + exp_neg_abs), exp_neg_abs / (1 + exp_neg_abs)).astype(x.dtype, copy=False)
 
 
+def _array(value) -> np.ndarray:
+    """NumPy turns 0-d results into scalars; buffers must stay (writable) arrays."""
+    return value if isinstance(value, np.ndarray) else np.array(value)
+
+
 def _element_strides(array: np.ndarray) -> list[int]:
     return [stride // array.itemsize for stride in array.strides]
 
@@ -86,7 +91,7 @@ class CPUBackend(Backend):
         return np.full(shape, value, dtype=dtype)
 
     def cast(self, buffer, dtype) -> np.ndarray:
-        return buffer.astype(dtype)
+        return _array(buffer.astype(dtype))
 
     def contiguous(self, buffer) -> np.ndarray:
         return np.ascontiguousarray(buffer)
@@ -100,16 +105,16 @@ class CPUBackend(Backend):
     # --- elementwise ------------------------------------------------------------------------
     def unary(self, op, x) -> np.ndarray:
         if op == "sigmoid":
-            return _sigmoid(x)
+            return _array(_sigmoid(x))
         if op == "relu":
-            return np.maximum(x, 0).astype(x.dtype, copy=False)
-        return _UNARY[op](x)
+            return _array(np.maximum(x, 0).astype(x.dtype, copy=False))
+        return _array(_UNARY[op](x))
 
     def binary(self, op, a, b) -> np.ndarray:
-        return _BINARY[op](a, b)
+        return _array(_BINARY[op](a, b))
 
     def where(self, condition, a, b) -> np.ndarray:
-        return np.where(condition, a, b)
+        return _array(np.where(condition, a, b))
 
     # --- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, keepdim) -> np.ndarray:
@@ -135,7 +140,7 @@ class CPUBackend(Backend):
             )
             check(status, op)
         elif out.size:  # integer and bool tensors (labels, masks) are never on a hot path
-            out = _NUMPY_REDUCE[op](x, axis=tuple(axes)).astype(x.dtype, copy=False)
+            out = np.asarray(_NUMPY_REDUCE[op](x, axis=tuple(axes)), dtype=x.dtype)
         return np.expand_dims(out, tuple(axes)) if keepdim else out
 
     def argmax(self, x, axis, keepdim) -> np.ndarray:
@@ -157,7 +162,7 @@ class CPUBackend(Backend):
             )
             check(status, "argmax")
         elif out.size:
-            out = np.argmax(x, axis=axis)
+            out = np.asarray(np.argmax(x, axis=axis))
         return np.expand_dims(out, axis) if keepdim else out
 
     # --- linear algebra -----------------------------------------------------------------------
@@ -210,7 +215,7 @@ class CPUBackend(Backend):
         return np.broadcast_to(x, shape)
 
     def getitem(self, x, key) -> np.ndarray:
-        return x[key]
+        return x[(*key, Ellipsis)]  # the trailing ... keeps an all-int index a 0-d view, not a scalar
 
     def index_add(self, shape, key, source) -> np.ndarray:
         out = np.zeros(shape, dtype=source.dtype)

@@ -68,6 +68,14 @@ class Sqrt(UnaryFunction):
         return grad / (self.output * 2)
 
 
+class SqrtZeroGradientAtZero(Sqrt):
+    """√x whose derivative at x = 0 is taken as 0 instead of ∞ (PyTorch's choice for std)."""
+
+    def backward(self, grad):
+        out = self.output
+        return (grad / (out * 2)).where(out != 0, 0.0)
+
+
 class Sin(UnaryFunction):
     op = "sin"
 
@@ -160,7 +168,7 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        self.save_for_backward(*self.inputs)
+        self.save_for_backward(*self.inputs_needed_by_other_grads())
         return self.backend.binary("mul", a, b)
 
     def backward(self, grad):
@@ -173,7 +181,7 @@ class Mul(Function):
 
 class Div(Function):
     def forward(self, a, b):
-        self.save_for_backward(*self.inputs)
+        self.save_for_backward(self.inputs[0] if self.needs_input_grad[1] else None, self.inputs[1])
         return self.backend.binary("div", a, b)
 
     def backward(self, grad):  # d(a/b) = da/b − a·db/b²
@@ -187,7 +195,8 @@ class Div(Function):
 class Pow(Function):
     def forward(self, base, exponent):
         self.save_for_backward(*self.inputs)
-        self.save_output()
+        if self.needs_input_grad[1]:
+            self.save_output()
         return self.backend.binary("pow", base, exponent)
 
     def backward(self, grad):

@@ -7,7 +7,7 @@ from tinygrad_bn.function import Function
 
 class Matmul(Function):
     def forward(self, a, b):
-        self.save_for_backward(*self.inputs)
+        self.save_for_backward(*self.inputs_needed_by_other_grads())
         return self.backend.matmul(a, b)
 
     def backward(self, grad):  # C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC (batch broadcasting summed by the engine)

@@ -42,7 +42,7 @@ class Expand(Function):
         return self.backend.expand(x, shape)
 
     def backward(self, grad):
-        return grad.sum_to_shape(self.inputs[0].shape)
+        return grad.sum_to_size(self.inputs[0].shape)
 
 
 class Contiguous(Function):
@@ -70,7 +70,7 @@ class GetItem(Function):
 
     def forward(self, x, *index_buffers, key=()):
         self.key = key
-        return self.backend.getitem(x, _fill_key(key, index_buffers))
+        return self.backend.getitem(x, fill_key(key, index_buffers))
 
     def backward(self, grad):
         index_tensors = self.inputs[1:]
@@ -83,7 +83,7 @@ class IndexAdd(Function):
 
     def forward(self, source, *index_buffers, shape=(), key=()):
         self.key = key
-        return self.backend.index_add(shape, _fill_key(key, index_buffers), source)
+        return self.backend.index_add(shape, fill_key(key, index_buffers), source)
 
     def backward(self, grad):
         index_tensors = self.inputs[1:]
@@ -96,7 +96,7 @@ class SetItem(Function):
     def forward(self, x, value, *index_buffers, key=()):
         self.key = key
         out = self.backend.cast(x, x.dtype)
-        self.backend.assign(out, _fill_key(key, index_buffers), value)
+        self.backend.assign(out, fill_key(key, index_buffers), value)
         return out
 
     def backward(self, grad):
@@ -129,7 +129,7 @@ class Concatenate(Function):
         return tuple(grad.split(sizes, dim=self.axis))
 
 
-def _fill_key(key: tuple, index_buffers: tuple) -> tuple:
+def fill_key(key: tuple, index_buffers: tuple) -> tuple:
     """The key with each ``INDEX_SLOT`` placeholder replaced by the next index buffer."""
     buffers = iter(index_buffers)
     return tuple(next(buffers) if isinstance(part, IndexSlot) else part for part in key)

@@ -49,5 +49,5 @@ def assert_close(
     where = tuple(int(i) for i in worst)
     raise AssertionError(
         f"assert_close: {int((~close).sum())} of {close.size} elements differ; worst at index {where}: "
-        f"actual {a64[worst]!r}, expected {e64[worst]!r} (rtol={rtol}, atol={atol})"
+        f"actual {a64[worst].item()!r}, expected {e64[worst].item()!r} (rtol={rtol}, atol={atol})"
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from tinygrad_bn import autograd
-from tinygrad_bn.function import no_grad
+from tinygrad_bn.function import enable_grad, no_grad
 from tinygrad_bn.random import generator
 from tinygrad_bn.tensor import Tensor, tensor
 
@@ -26,7 +28,7 @@ def _numeric_jacobian_column(fn, inputs, which: int, flat_index: int, eps: float
         values = []
         for sign in (1, -1):
             perturbed = inputs[which].detach().clone()
-            perturbed.view(-1)[flat_index] += sign * eps
+            perturbed[np.unravel_index(flat_index, perturbed.shape)] += sign * eps
             arguments = [perturbed if i == which else t.detach() for i, t in enumerate(inputs)]
             values.append([o.double().reshape(-1).tolist() for o in _outputs(fn, arguments)])
         for plus, minus in zip(*values):
@@ -108,9 +110,13 @@ def gradgradcheck(
 
     def vector_jacobian_product(*arguments: Tensor) -> list[Tensor]:
         primal, vectors = list(arguments[:n_inputs]), list(arguments[n_inputs:])
-        grads = autograd.grad(
-            _outputs(fn, primal), [primal[i] for i in checked], vectors, create_graph=True, allow_unused=True
-        )
+        with enable_grad():  # finite differences call this under no_grad with detached copies
+            for i in checked:
+                if not primal[i].requires_grad:
+                    primal[i] = primal[i].detach().requires_grad_()
+            grads = autograd.grad(
+                _outputs(fn, primal), [primal[i] for i in checked], vectors, create_graph=True, allow_unused=True
+            )
         return [g if g is not None else primal[i].detach() * 0 for g, i in zip(grads, checked)]
 
     return gradcheck(vector_jacobian_product, [*inputs, *grad_outputs], eps, atol, rtol)

@@ -80,7 +80,7 @@ def non_contiguous_tensors(
     steps = [draw(st.integers(1, 3)) for _ in target]
     storage_shape = tuple(target[axis] * steps[axis] for axis in order)
     storage = draw(hnp.arrays(dtype.numpy, storage_shape, elements=_elements(dtype, elements)))
-    window = storage[tuple(slice(None, None, steps[axis]) for axis in order)]
+    window = storage[(*(slice(None, None, steps[axis]) for axis in order), ...)]
     view = np.transpose(window, np.argsort(order)) if target else window
     assert view.shape == tuple(target)
     out = from_numpy(view)
