@@ -10,11 +10,10 @@ backward products dW = xᵀ·dy and dX = dy·Wᵀ (taken as transposed views, ne
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
-from timing import interleaved_medians, repeats_for
+from timing import interleaved_medians, repeats_for, use_threads
 
 import tinygrad_bn as tb
 
@@ -36,15 +35,7 @@ def main() -> None:
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"])
     parser.add_argument("--quick", action="store_true", help="skip the two largest squares")
     args = parser.parse_args()
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    tb.set_num_threads(args.threads)
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    print(f"threads {args.threads}, ctensor SIMD path {tb.simd_name()}, numpy {np.__version__}")
+    torch = use_threads(args.threads)
     header = f"{'dtype':8} {'case':34} {'ours':>8} {'numpy':>8} {'torch':>8} {'/numpy':>7} {'/torch':>7}  (GFLOP/s)"
     print(header)
     rng = np.random.default_rng(0)

@@ -9,10 +9,9 @@ outer axis (columns), plus NumPy's copy bandwidth as the memory-traffic yardstic
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
-from timing import interleaved_medians
+from timing import interleaved_medians, use_threads
 
 import tinygrad_bn as tb
 
@@ -23,14 +22,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    tb.set_num_threads(args.threads)
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
+    torch = use_threads(args.threads)
     side = int((args.mib * 2**20 / 4) ** 0.5)
     x_np = np.random.default_rng(0).standard_normal((side, side), dtype=np.float32)
     x_tb = tb.from_numpy(x_np)
@@ -38,7 +30,7 @@ def main() -> None:
     destination = np.empty_like(x_np)
     copy_seconds = interleaved_medians({"copy": lambda: np.copyto(destination, x_np)}, args.repeats)["copy"]
     copy_rate = 2 * x_np.nbytes / copy_seconds / 1e9  # a copy reads and writes every byte
-    print(f"threads {args.threads}, ({side}, {side}) float32 = {x_np.nbytes / 2**20:.0f} MiB")
+    print(f"({side}, {side}) float32 = {x_np.nbytes / 2**20:.0f} MiB")
     print(f"numpy copy bandwidth (read + write): {copy_rate:.1f} GB/s")
     print(f"{'op':12} {'ours':>8} {'numpy':>8} {'torch':>8} {'/numpy':>7} {'/copy':>7}  (GB/s read)")
     for op in ("sum", "max"):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from types import ModuleType
+
+import tinygrad_bn as tb
 
 
 def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
@@ -24,3 +28,20 @@ def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: in
 
 def repeats_for(seconds_per_call: float, budget: float = 1.0) -> int:
     return max(5, min(50, int(budget / max(seconds_per_call, 1e-6))))
+
+
+def use_threads(threads: int) -> ModuleType | None:
+    """Give ours and PyTorch ``threads`` threads; return PyTorch (None if absent).
+
+    NumPy's OpenBLAS fixes its thread count at import: it uses every core unless
+    OPENBLAS_NUM_THREADS is set in the environment, and the scripts print what it uses.
+    """
+    tb.set_num_threads(threads)
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", f"all {os.cpu_count()} cores")
+    print(f"threads: ours {threads}, OpenBLAS {blas_threads}; ctensor SIMD path {tb.simd_name()}")
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
