@@ -94,8 +94,8 @@ BINARY = {
     "mul": (lambda a, b: a * b, None),
     "div": (lambda a, b: a / b, away_from_zero),
     "pow": (lambda a, b: a**b, away_from_zero),
-    "maximum": (lambda a, b: a.maximum(b * 1.01 + 0.001), None),
-    "minimum": (lambda a, b: a.minimum(b * 1.01 + 0.001), None),
+    "maximum": (lambda a, b: a.maximum(b), None),
+    "minimum": (lambda a, b: a.minimum(b), None),
 }
 
 
@@ -105,7 +105,10 @@ BINARY = {
 def test_binary_gradcheck(name, data):
     op, elements = BINARY[name]
     shape_a, shape_b = data.draw(mutually_broadcastable_shapes(max_dims=3, max_side=3))
-    assert gradcheck(op, [data.draw(leaf(shape_a, elements)), data.draw(leaf(shape_b, elements))])
+    a, b = data.draw(leaf(shape_a, elements)), data.draw(leaf(shape_b, elements))
+    if name in ("maximum", "minimum") and (a.detach() - b.detach()).abs().amin().item() < 1e-3:
+        return  # (near-)ties: finite differences straddle the kink; ties are tested against PyTorch
+    assert gradcheck(op, [a, b])
 
 
 @settings(max_examples=10)
