@@ -152,7 +152,9 @@ def test_reduction_over_dims_matches_torch(name, case, keepdim):
     x, dims = case
     ours, theirs = REDUCTIONS[name]
     if name in ("var", "std") and np.prod([x.shape[d] for d in dims]) < 2:
-        return  # n − 1 = 0: both give inf/nan; covered by the explicit test below
+        return  # n − 1 = 0: both give inf/nan
+    if name == "std" and x.detach().var(dims).amin().item() < 1e-12:
+        return  # √ at (rounding-level) zero: the gradient is rounding noise in both libraries
     check_against_torch(lambda t: ours(t, dims, keepdim), lambda t: theirs(t, dims, keepdim), x)
 
 

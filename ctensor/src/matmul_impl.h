@@ -1,0 +1,410 @@
+/*
+ * Matmul for one dtype; matmul.c includes this once per dtype with SCALAR
+ * (float or double), SUFFIX (f32 or f64) and MC_ROWS defined.
+ *
+ * Large products run a packed GEMM in the BLIS/GotoBLAS layout:
+ *
+ *   for jc in steps of NC                       columns of B and C
+ *     for pc in steps of KC                     the k range
+ *       pack B[pc:+KC, jc:+NC] into NR-wide panels, k-major
+ *       for ic in steps of MC                   rows of A and C
+ *         pack A[ic:+MC, pc:+KC] into MR-tall panels, k-major
+ *         for each MR x NR micro-tile: C_tile (+)= A_panel @ B_panel
+ *
+ * Packing reads A and B through their strides, so transposed, strided and
+ * broadcast operands cost nothing extra; edge panels are zero-padded so the
+ * micro-kernel always runs at full size, and an edge tile lands in a local
+ * tile whose live corner is copied out. The micro-kernel keeps the MR x NR
+ * tile in 2 * MR vector registers: per k step, two vectors of B times MR
+ * broadcast elements of A.
+ *
+ * Small products (and matrix-vector ones) skip packing: each C element is a
+ * dot product, or each C row a sum of B rows scaled by A (axpy), whichever
+ * walks memory contiguously.
+ *
+ * Determinism: each C element is finished by one thread, which sums k in a
+ * fixed order (KC blocks in order); the thread count only decides who
+ * computes which tile, row or batch element.
+ */
+#define T(name) CT_PASTE(name, SUFFIX)
+
+#define VEC_LANES ((int)(32 / sizeof(SCALAR)))
+#define MR 6
+#define NR (2 * VEC_LANES)
+#define KC 256
+#define MC MC_ROWS
+#define NC 4096
+/* Packed-buffer lengths are rounded to this many elements to keep every buffer 64-byte aligned. */
+#define ALIGN_ELEMS ((int64_t)(CT_BUFFER_ALIGN / sizeof(SCALAR)))
+/* Small path: C columns per work unit, and the m * n * k below which packing does not pay. */
+#define SMALL_COLS 256
+#define SMALL_WORK (16 * 16 * 16)
+/* Multiply-adds per thread before a second thread pays for itself. */
+#define MIN_MACS_PER_THREAD (1 << 18)
+
+typedef SCALAR T(vec) __attribute__((vector_size(32)));
+
+typedef struct {
+    int64_t m, n, kdim;
+    const SCALAR *a;
+    int64_t a_rs, a_cs;
+    const SCALAR *b;
+    int64_t b_rs, b_cs;
+    SCALAR *c;
+    int64_t c_rs, c_cs;
+    ct_index_space batch; /* operands 0, 1, 2: a, b, c */
+    int64_t batch_count;
+} T(matmul_args);
+
+/* Rewrites the problem as C^T = B^T A^T: the same products summed in the same order, so the same bits. */
+static void T(transpose_problem)(T(matmul_args) *p)
+{
+    const SCALAR *a = p->a;
+    p->a = p->b;
+    p->b = a;
+    ct_swap_i64(&p->m, &p->n);
+    ct_swap_i64(&p->a_rs, &p->b_cs);
+    ct_swap_i64(&p->a_cs, &p->b_rs);
+    ct_swap_i64(&p->c_rs, &p->c_cs);
+    for (int d = 0; d < p->batch.ndim; d++) ct_swap_i64(&p->batch.strides[0][d], &p->batch.strides[1][d]);
+}
+
+/* ---------------------------------------------------------------- packed path */
+
+/*
+ * Packs panels [panel_begin, panel_end) of a block with `lanes` live lanes:
+ *     dst[(q * depth + p) * width + r] = src[(q * width + r) * lane_stride + p * depth_stride]
+ * for lane r < width of panel q and depth p < depth, zero where q * width + r >= lanes.
+ */
+CT_INLINE void T(pack_panels)(int width, const SCALAR *src, int64_t lane_stride, int64_t depth_stride,
+                              int64_t lanes, int64_t depth, int64_t panel_begin, int64_t panel_end,
+                              SCALAR *restrict dst)
+{
+    for (int64_t q = panel_begin; q < panel_end; q++) {
+        const SCALAR *panel_src = src + q * width * lane_stride;
+        SCALAR *panel_dst = dst + q * width * depth;
+        int64_t live = CT_MIN((int64_t)width, lanes - q * width);
+        if (live == width && lane_stride == 1) {
+            for (int64_t p = 0; p < depth; p++)
+                for (int r = 0; r < width; r++) panel_dst[p * width + r] = panel_src[p * depth_stride + r];
+        } else if (live == width && depth_stride == 1) {
+            for (int r = 0; r < width; r++)
+                for (int64_t p = 0; p < depth; p++) panel_dst[p * width + r] = panel_src[r * lane_stride + p];
+        } else {
+            for (int64_t p = 0; p < depth; p++) {
+                for (int r = 0; r < live; r++)
+                    panel_dst[p * width + r] = panel_src[r * lane_stride + p * depth_stride];
+                for (int r = (int)live; r < width; r++) panel_dst[p * width + r] = 0;
+            }
+        }
+    }
+}
+
+CT_SIMD_CLONES
+static void T(pack_a_panels)(const SCALAR *src, int64_t lane_stride, int64_t depth_stride, int64_t lanes,
+                             int64_t depth, int64_t panel_begin, int64_t panel_end, SCALAR *dst)
+{
+    T(pack_panels)(MR, src, lane_stride, depth_stride, lanes, depth, panel_begin, panel_end, dst);
+}
+
+CT_SIMD_CLONES
+static void T(pack_b_panels)(const SCALAR *src, int64_t lane_stride, int64_t depth_stride, int64_t lanes,
+                             int64_t depth, int64_t panel_begin, int64_t panel_end, SCALAR *dst)
+{
+    T(pack_panels)(NR, src, lane_stride, depth_stride, lanes, depth, panel_begin, panel_end, dst);
+}
+
+/* tile[r][j] = sum_{p < depth} a_panel[p][r] * b_panel[p][j]   (tile: MR x NR, row-major) */
+CT_INLINE void T(micro_kernel)(int64_t depth, const SCALAR *restrict a_panel, const SCALAR *restrict b_panel,
+                               SCALAR *restrict tile)
+{
+    T(vec) acc[MR][2];
+    for (int r = 0; r < MR; r++) {
+        acc[r][0] = (T(vec)){0};
+        acc[r][1] = (T(vec)){0};
+    }
+    for (int64_t p = 0; p < depth; p++) {
+        T(vec) b_lo, b_hi;
+        memcpy(&b_lo, b_panel, sizeof b_lo);
+        memcpy(&b_hi, b_panel + VEC_LANES, sizeof b_hi);
+        for (int r = 0; r < MR; r++) {
+            acc[r][0] += a_panel[r] * b_lo;
+            acc[r][1] += a_panel[r] * b_hi;
+        }
+        a_panel += MR;
+        b_panel += NR;
+    }
+    for (int r = 0; r < MR; r++) {
+        memcpy(tile + r * NR, &acc[r][0], sizeof acc[r][0]);
+        memcpy(tile + r * NR + VEC_LANES, &acc[r][1], sizeof acc[r][1]);
+    }
+}
+
+/* C[i, j] = tile[i][j] (first k block) or C[i, j] += tile[i][j] (later ones), for the live rows x cols corner. */
+CT_INLINE void T(store_tile)(const SCALAR *restrict tile, int64_t rows, int64_t cols, SCALAR *restrict c,
+                             int64_t c_rs, int64_t c_cs, int accumulate)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        SCALAR *c_row = c + i * c_rs;
+        const SCALAR *tile_row = tile + i * NR;
+        if (c_cs == 1) {
+            if (accumulate)
+                for (int64_t j = 0; j < cols; j++) c_row[j] += tile_row[j];
+            else
+                for (int64_t j = 0; j < cols; j++) c_row[j] = tile_row[j];
+        } else {
+            for (int64_t j = 0; j < cols; j++)
+                c_row[j * c_cs] = accumulate ? c_row[j * c_cs] + tile_row[j] : tile_row[j];
+        }
+    }
+}
+
+/* One packed block pair and the C block it updates. */
+typedef struct {
+    int64_t mc, nc, kc;
+    const SCALAR *a_pack, *b_pack;
+    SCALAR *c;
+    int64_t c_rs, c_cs;
+    int accumulate;
+} T(tile_block);
+
+/* Micro-tiles [tile_begin, tile_end) of a block; tile t is column panel t / row_panels, row panel t % row_panels. */
+CT_SIMD_CLONES
+static void T(compute_tiles)(const T(tile_block) *blk, int64_t tile_begin, int64_t tile_end)
+{
+    int64_t row_panels = ct_ceil_div(blk->mc, MR);
+    SCALAR tile[MR * NR] __attribute__((aligned(CT_BUFFER_ALIGN)));
+    for (int64_t t = tile_begin; t < tile_end; t++) {
+        int64_t col_panel = t / row_panels, row_panel = t % row_panels;
+        T(micro_kernel)(blk->kc, blk->a_pack + row_panel * MR * blk->kc, blk->b_pack + col_panel * NR * blk->kc,
+                        tile);
+        int64_t i0 = row_panel * MR, j0 = col_panel * NR;
+        T(store_tile)(tile, CT_MIN((int64_t)MR, blk->mc - i0), CT_MIN((int64_t)NR, blk->nc - j0),
+                      blk->c + i0 * blk->c_rs + j0 * blk->c_cs, blk->c_rs, blk->c_cs, blk->accumulate);
+    }
+}
+
+/*
+ * One batch element's product by member `member` of a team of `team` threads
+ * sharing a_pack and b_pack (team = 1: a private product, no barriers).
+ */
+static void T(gemm_blocked)(const T(matmul_args) *p, int64_t batch_index, SCALAR *a_pack, SCALAR *b_pack,
+                            int member, int team)
+{
+    int64_t offsets[CT_MAX_OPERANDS];
+    ct_index_space_offsets(&p->batch, batch_index, offsets);
+    const SCALAR *a = p->a + offsets[0], *b = p->b + offsets[1];
+    T(tile_block) blk = {.a_pack = a_pack, .b_pack = b_pack, .c_rs = p->c_rs, .c_cs = p->c_cs};
+    int64_t begin, end;
+
+    for (int64_t jc = 0; jc < p->n; jc += NC) {
+        blk.nc = CT_MIN((int64_t)NC, p->n - jc);
+        int64_t col_panels = ct_ceil_div(blk.nc, NR);
+        for (int64_t pc = 0; pc < p->kdim; pc += KC) {
+            blk.kc = CT_MIN((int64_t)KC, p->kdim - pc);
+            blk.accumulate = pc > 0;
+            for (int64_t ic = 0; ic < p->m; ic += MC) {
+                blk.mc = CT_MIN((int64_t)MC, p->m - ic);
+                int64_t row_panels = ct_ceil_div(blk.mc, MR);
+                if (team > 1) ct_team_barrier(); /* everyone is done with the previous packs */
+                if (ic == 0) {
+                    ct_split_range(col_panels, member, team, &begin, &end);
+                    T(pack_b_panels)(b + pc * p->b_rs + jc * p->b_cs, p->b_cs, p->b_rs, blk.nc, blk.kc, begin, end,
+                                     b_pack);
+                }
+                ct_split_range(row_panels, member, team, &begin, &end);
+                T(pack_a_panels)(a + ic * p->a_rs + pc * p->a_cs, p->a_rs, p->a_cs, blk.mc, blk.kc, begin, end,
+                                 a_pack);
+                if (team > 1) ct_team_barrier(); /* packs are complete */
+                blk.c = p->c + offsets[2] + ic * p->c_rs + jc * p->c_cs;
+                ct_split_range(row_panels * col_panels, member, team, &begin, &end);
+                T(compute_tiles)(&blk, begin, end);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const T(matmul_args) *args;
+    SCALAR *pack_memory;
+    int64_t a_pack_len, b_pack_len; /* elements per copy */
+    int split_batches;              /* 1: each member owns whole batch elements and its own pack copy */
+} T(packed_job);
+
+static void T(packed_member)(void *ctx, int member, int team)
+{
+    const T(packed_job) *job = ctx;
+    int64_t copy_len = job->a_pack_len + job->b_pack_len;
+    if (job->split_batches) {
+        SCALAR *a_pack = job->pack_memory + member * copy_len;
+        int64_t begin, end;
+        ct_split_range(job->args->batch_count, member, team, &begin, &end);
+        for (int64_t bi = begin; bi < end; bi++) T(gemm_blocked)(job->args, bi, a_pack, a_pack + job->a_pack_len, 0, 1);
+    } else {
+        SCALAR *a_pack = job->pack_memory;
+        for (int64_t bi = 0; bi < job->args->batch_count; bi++)
+            T(gemm_blocked)(job->args, bi, a_pack, a_pack + job->a_pack_len, member, team);
+    }
+}
+
+/* Elements of C computed including zero padding, in this orientation. */
+static int64_t T(padded_area)(int64_t m, int64_t n) { return ct_round_up(m, MR) * ct_round_up(n, NR); }
+
+static int T(packed_matmul)(T(matmul_args) *p)
+{
+    /* Pad the short side least; on a tie, walk C along its contiguous direction. */
+    int64_t area = T(padded_area)(p->m, p->n), area_transposed = T(padded_area)(p->n, p->m);
+    if (area_transposed < area || (area_transposed == area && p->c_rs == 1 && p->c_cs != 1))
+        T(transpose_problem)(p);
+
+    double macs = (double)p->m * (double)p->n * (double)p->kdim;
+    int64_t tiles = ct_ceil_div(p->m, MR) * ct_ceil_div(p->n, NR);
+    int threads = ct_threads_for(macs * (double)p->batch_count, MIN_MACS_PER_THREAD,
+                                 tiles > INT64_MAX / p->batch_count ? INT64_MAX : tiles * p->batch_count);
+    T(packed_job) job = {
+        .args = p,
+        .a_pack_len = ct_round_up(ct_round_up(CT_MIN(p->m, (int64_t)MC), MR) * CT_MIN(p->kdim, (int64_t)KC),
+                                  ALIGN_ELEMS),
+        .b_pack_len = ct_round_up(CT_MIN(p->kdim, (int64_t)KC) * ct_round_up(CT_MIN(p->n, (int64_t)NC), NR),
+                                  ALIGN_ELEMS),
+        .split_batches = threads > 1 && (p->batch_count % threads == 0 || p->batch_count >= 4 * threads),
+    };
+    size_t copies = job.split_batches ? (size_t)threads : 1;
+    job.pack_memory = ct_aligned_alloc(copies * (size_t)(job.a_pack_len + job.b_pack_len), sizeof(SCALAR));
+    if (job.pack_memory == NULL) return CT_ERR_OUT_OF_MEMORY;
+    ct_parallel_team(threads, T(packed_member), &job);
+    ct_aligned_free(job.pack_memory);
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------- small path */
+
+/* sum_p a[p * a_step] * b[p * b_step], in interleaved partial sums when both are contiguous */
+CT_INLINE SCALAR T(dot)(int64_t kdim, const SCALAR *a, int64_t a_step, const SCALAR *b, int64_t b_step)
+{
+    SCALAR sum = 0;
+    int64_t p = 0;
+    if (a_step == 1 && b_step == 1) {
+        enum { PARTS = 4 * VEC_LANES };
+        SCALAR part[PARTS] = {0};
+        for (; p + PARTS <= kdim; p += PARTS)
+            for (int l = 0; l < PARTS; l++) part[l] += a[p + l] * b[p + l];
+        for (int l = 0; l < PARTS; l++) sum += part[l];
+        for (; p < kdim; p++) sum += a[p] * b[p];
+        return sum;
+    }
+    for (; p < kdim; p++) sum += a[p * a_step] * b[p * b_step];
+    return sum;
+}
+
+/* c_row[j] = sum_p a_row[p] * B[p, j] for j < cols, as a sum of B rows (unit column stride) scaled by a_row[p] */
+CT_INLINE void T(axpy_row)(int64_t kdim, const SCALAR *a_row, int64_t a_step, const SCALAR *b, int64_t b_rs,
+                           int64_t cols, SCALAR *c_row, int64_t c_step)
+{
+    SCALAR acc[SMALL_COLS];
+    for (int64_t j = 0; j < cols; j++) acc[j] = 0;
+    for (int64_t p = 0; p < kdim; p++) {
+        SCALAR scale = a_row[p * a_step];
+        const SCALAR *b_row = b + p * b_rs;
+        for (int64_t j = 0; j < cols; j++) acc[j] += scale * b_row[j];
+    }
+    for (int64_t j = 0; j < cols; j++) c_row[j * c_step] = acc[j];
+}
+
+typedef struct {
+    const T(matmul_args) *args;
+    int64_t col_chunks; /* SMALL_COLS-wide pieces of a C row */
+    int use_axpy;
+} T(small_job);
+
+/* Units [begin, end): unit u is batch element u / (m * col_chunks), then row, then column chunk. */
+CT_SIMD_CLONES
+static void T(small_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(small_job) *job = ctx;
+    const T(matmul_args) *p = job->args;
+    int64_t units_per_batch = p->m * job->col_chunks, batch_index = -1;
+    int64_t offsets[CT_MAX_OPERANDS] = {0};
+    for (int64_t u = begin; u < end; u++) {
+        if (u / units_per_batch != batch_index) {
+            batch_index = u / units_per_batch;
+            ct_index_space_offsets(&p->batch, batch_index, offsets);
+        }
+        int64_t within = u % units_per_batch, i = within / job->col_chunks;
+        int64_t j0 = (within % job->col_chunks) * SMALL_COLS, cols = CT_MIN((int64_t)SMALL_COLS, p->n - j0);
+        const SCALAR *a_row = p->a + offsets[0] + i * p->a_rs, *b = p->b + offsets[1] + j0 * p->b_cs;
+        SCALAR *c_row = p->c + offsets[2] + i * p->c_rs + j0 * p->c_cs;
+        if (job->use_axpy) {
+            T(axpy_row)(p->kdim, a_row, p->a_cs, b, p->b_rs, cols, c_row, p->c_cs);
+        } else {
+            for (int64_t j = 0; j < cols; j++)
+                c_row[j * p->c_cs] = T(dot)(p->kdim, a_row, p->a_cs, b + j * p->b_cs, p->b_rs);
+        }
+    }
+}
+
+static int T(is_small_product)(int64_t m, int64_t n, int64_t kdim)
+{
+    int64_t mn, mnk;
+    if (kdim == 0 || m == 1 || n == 1) return 1;
+    if (__builtin_mul_overflow(m, n, &mn) || __builtin_mul_overflow(mn, kdim, &mnk)) return 0;
+    return mnk <= SMALL_WORK;
+}
+
+static void T(small_matmul)(T(matmul_args) *p)
+{
+    /*
+     * Dot products when A rows and B columns are both contiguous; otherwise sums
+     * of contiguous B rows, or (transposed) of contiguous A columns, whichever
+     * is wider; otherwise strided dot products.
+     */
+    int use_axpy = 0, rows_of_b = p->b_cs == 1, cols_of_a = p->a_rs == 1;
+    if (!(p->a_cs == 1 && p->b_rs == 1) && p->kdim > 0 && (rows_of_b || cols_of_a)) {
+        if (cols_of_a && (!rows_of_b || p->m > p->n)) T(transpose_problem)(p);
+        use_axpy = 1;
+    }
+    T(small_job) job = {.args = p, .col_chunks = ct_ceil_div(p->n, SMALL_COLS), .use_axpy = use_axpy};
+    int64_t units = p->batch_count * p->m * job.col_chunks;
+    double macs = (double)p->batch_count * (double)p->m * (double)p->n * (double)CT_MAX(p->kdim, (int64_t)1);
+    ct_parallel_for(ct_threads_for(macs, MIN_MACS_PER_THREAD / 2, units), units, T(small_units), &job);
+}
+
+/* ---------------------------------------------------------------- entry point */
+
+int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR *a, int64_t a_rs, int64_t a_cs,
+                                const SCALAR *b, int64_t b_rs, int64_t b_cs, SCALAR *c, int64_t c_rs, int64_t c_cs,
+                                int batch_ndim, const int64_t *batch_shape, const int64_t *a_batch_strides,
+                                const int64_t *b_batch_strides, const int64_t *c_batch_strides)
+{
+    if (m < 0 || n < 0 || kdim < 0) return CT_ERR_INVALID_ARGUMENT;
+    T(matmul_args) p = {.m = m, .n = n, .kdim = kdim, .a = a, .a_rs = a_rs, .a_cs = a_cs, .b = b, .b_rs = b_rs,
+                        .b_cs = b_cs, .c = c, .c_rs = c_rs, .c_cs = c_cs};
+    const int64_t *batch_strides[CT_MAX_OPERANDS] = {a_batch_strides, b_batch_strides, c_batch_strides};
+    int status = ct_index_space_init(&p.batch, batch_ndim, batch_shape, 3, batch_strides, &p.batch_count);
+    if (status != CT_OK) return status;
+    int64_t mn, outputs;
+    if (__builtin_mul_overflow(m, n, &mn) || __builtin_mul_overflow(mn, p.batch_count, &outputs))
+        return CT_ERR_INVALID_ARGUMENT;
+    if (outputs == 0) return CT_OK;
+    if (c == NULL || (kdim > 0 && (a == NULL || b == NULL))) return CT_ERR_INVALID_ARGUMENT;
+
+    ct_index_space_simplify(&p.batch);
+    if (T(is_small_product)(m, n, kdim)) {
+        T(small_matmul)(&p);
+        return CT_OK;
+    }
+    return T(packed_matmul)(&p);
+}
+
+#undef T
+#undef VEC_LANES
+#undef MR
+#undef NR
+#undef KC
+#undef MC
+#undef NC
+#undef ALIGN_ELEMS
+#undef SMALL_COLS
+#undef SMALL_WORK
+#undef MIN_MACS_PER_THREAD

@@ -1,0 +1,423 @@
+/*
+ * Reductions and arg-max for one dtype; reduce.c includes this with SCALAR
+ * (float or double), SCALAR_BITS (int32_t or int64_t) and SUFFIX (f32 or f64).
+ *
+ * x is read as outer dims (kept) x inner dims (reduced). After dropping size-1
+ * dims, merging dims that walk as one and, for the inner dims, ordering them
+ * by stride, the work takes one of three shapes:
+ *
+ *   rows     out[o] = op over the inner space, row by row (a row is the
+ *            innermost inner dim; contiguous rows vectorise);
+ *   columns  the innermost outer dim is contiguous and the reduced ones are
+ *            not (column sums of a row-major matrix): a tile of outputs (the
+ *            whole row when threads allow) is updated elementwise from each
+ *            inner position in turn, reading x row by row;
+ *   chunks   a single output: the inner space is cut into CHUNK-element
+ *            pieces reduced independently and combined in order.
+ *
+ * Two column kernels (sum; max, which also gives min = -max(-x)) do the work
+ * in all three: a row of length n is read as an (n / LANES) x LANES matrix
+ * whose column results are then combined. Every output is finished by one
+ * thread in a fixed order, so results do not depend on the thread count.
+ */
+#define T(name) CT_PASTE(name, SUFFIX)
+
+#define VLEN ((int)(32 / sizeof(SCALAR)))
+typedef SCALAR T(vec) __attribute__((vector_size(32)));
+typedef SCALAR_BITS T(mask) __attribute__((vector_size(32)));
+
+/* 1 when v should replace the running max b: v is NaN (NaN sticks) or v > b. */
+CT_INLINE int T(replaces)(SCALAR v, SCALAR b) { return (v != v) | (v > b); }
+
+/* +1 for max, -1 for min: max(x) = max(x), min(x) = -max(-x), and negation is exact. */
+CT_INLINE SCALAR T(extreme_sign)(int op) { return op == CT_REDUCE_MIN ? -1 : 1; }
+
+/* ---------------------------------------------------------------- column kernels */
+
+/*
+ * sums[j] = sum_r x[offsets[r] + j], j < LANES, in double: the folded-row hot loop. Compiled on its
+ * own (not inlined), where the vectoriser keeps the LANES sums in registers; called once per block.
+ */
+CT_SIMD_CLONES __attribute__((noinline))
+static void T(sum_lanes_block)(const SCALAR *x, const int64_t *offsets, int64_t n, double *sums)
+{
+    double acc[LANES] = {0};
+    for (int64_t r = 0; r < n; r++)
+        for (int j = 0; j < LANES; j++) acc[j] += x[offsets[r] + j];
+    memcpy(sums, acc, sizeof acc);
+}
+
+/*
+ * sums[j] = sum over rows r < count of x[row(r) + j * col_stride], j < width, in double: PAIRWISE_BLOCK
+ * rows summed straight into block[width], then blocks pairwise in `levels` (pairwise_levels_for(blocks)
+ * x width doubles).
+ */
+CT_INLINE void T(sum_columns)(const SCALAR *x, int64_t width, int64_t col_stride, const ct_index_space *rows,
+                              int64_t count, double *levels, double *block, double *sums)
+{
+    pairwise_stack stack;
+    pairwise_init(&stack, levels, pairwise_levels_for(ct_ceil_div(count, PAIRWISE_BLOCK)), width);
+    int64_t offsets[PAIRWISE_BLOCK];
+    ct_cursor cursor;
+    if (count > 0) ct_cursor_seek(&cursor, rows, 0);
+    for (int64_t r0 = 0; r0 < count; r0 += PAIRWISE_BLOCK) {
+        int64_t n = CT_MIN(count - r0, (int64_t)PAIRWISE_BLOCK);
+        gather_offsets(&cursor, rows, n, offsets);
+        if (width == LANES && col_stride == 1) {
+            T(sum_lanes_block)(x, offsets, n, block);
+        } else {
+            for (int64_t j = 0; j < width; j++) block[j] = 0;
+            for (int64_t r = 0; r < n; r++) {
+                const SCALAR *row = x + offsets[r];
+                if (col_stride == 1)
+                    for (int64_t j = 0; j < width; j++) block[j] += row[j];
+                else
+                    for (int64_t j = 0; j < width; j++) block[j] += row[j * col_stride];
+            }
+        }
+        pairwise_push(&stack, block);
+    }
+    pairwise_finish(&stack, sums);
+}
+
+/* *best = max(*best, sign * src) lane by lane, *nan |= (src is NaN): a blend, as compilers do not vectorise this. */
+CT_INLINE void T(max_update)(T(vec) *best, T(mask) *nan, const SCALAR *src, SCALAR sign)
+{
+    T(vec) v;
+    memcpy(&v, src, sizeof v);
+    v *= sign;
+    T(mask) greater = v > *best;
+    *best = (T(vec))(((T(mask))v & greater) | ((T(mask))*best & ~greater));
+    *nan |= v != v;
+}
+
+/*
+ * best[j] = max over rows r < count (>= 1) of sign * x[row(r) + j * col_stride], j < width; NaN where
+ * any is NaN. sign = -1 gives -min, so one kernel serves max and min. vbest and vnan (width / VLEN
+ * vectors each) hold the running state of the contiguous part.
+ */
+CT_INLINE void T(max_columns)(SCALAR sign, const SCALAR *x, int64_t width, int64_t col_stride,
+                              const ct_index_space *rows, int64_t count, T(vec) *vbest, T(mask) *vnan,
+                              SCALAR *best)
+{
+    int64_t vectors = col_stride == 1 ? width / VLEN : 0;
+    int64_t offsets[PAIRWISE_BLOCK];
+    ct_cursor cursor;
+    ct_cursor_seek(&cursor, rows, 0);
+    /* Start from row 0, then fold in every row (row 0 again is harmless: max(v, v) = v). */
+    const SCALAR *first = x + cursor.offset[0];
+    for (int64_t j = 0; j < width; j++) best[j] = sign * first[j * col_stride];
+    for (int64_t q = 0; q < vectors; q++) {
+        memcpy(&vbest[q], best + q * VLEN, sizeof vbest[q]);
+        vnan[q] = (T(mask)){0};
+    }
+    for (int64_t r0 = 0; r0 < count; r0 += PAIRWISE_BLOCK) {
+        int64_t n = CT_MIN(count - r0, (int64_t)PAIRWISE_BLOCK);
+        gather_offsets(&cursor, rows, n, offsets);
+        for (int64_t r = 0; r < n; r++) {
+            const SCALAR *row = x + offsets[r];
+            for (int64_t q = 0; q < vectors; q++) T(max_update)(&vbest[q], &vnan[q], row + q * VLEN, sign);
+            for (int64_t j = vectors * VLEN; j < width; j++) {
+                SCALAR v = sign * row[j * col_stride];
+                best[j] = T(replaces)(v, best[j]) ? v : best[j];
+            }
+        }
+    }
+    for (int64_t q = 0; q < vectors; q++) {
+        SCALAR_BITS nan_lanes[VLEN];
+        memcpy(best + q * VLEN, &vbest[q], sizeof vbest[q]);
+        memcpy(nan_lanes, &vnan[q], sizeof vnan[q]);
+        for (int l = 0; l < VLEN; l++)
+            if (nan_lanes[l]) best[q * VLEN + l] = (SCALAR)NAN;
+    }
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/* sum_i x[i * stride], i < n: LANES interleaved pairwise sums, combined as a tree, then the tail. */
+CT_INLINE double T(row_sum)(const SCALAR *x, int64_t n, int64_t stride)
+{
+    int64_t folded = n / LANES;
+    double sum = 0;
+    if (folded > 0) {
+        ct_index_space rows;
+        double lanes[LANES], block[LANES], levels[PAIRWISE_LEVELS * LANES];
+        strided_rows(&rows, folded, LANES * stride);
+        T(sum_columns)(x, LANES, stride, &rows, folded, levels, block, lanes);
+        for (int step = 1; step < LANES; step *= 2)
+            for (int l = 0; l < LANES; l += 2 * step) lanes[l] += lanes[l + step];
+        sum = lanes[0];
+    }
+    for (int64_t i = folded * LANES; i < n; i++) sum += x[i * stride];
+    return sum;
+}
+
+/* max of sign * x[i * stride], i < n (>= 1); NaN if any is NaN. */
+CT_INLINE SCALAR T(row_max)(SCALAR sign, const SCALAR *x, int64_t n, int64_t stride)
+{
+    int64_t folded = n / LANES, tail = 1;
+    SCALAR best = sign * x[0];
+    if (folded > 0) {
+        ct_index_space rows;
+        SCALAR lanes[LANES];
+        T(vec) vbest[LANES / VLEN];
+        T(mask) vnan[LANES / VLEN];
+        strided_rows(&rows, folded, LANES * stride);
+        T(max_columns)(sign, x, LANES, stride, &rows, folded, vbest, vnan, lanes);
+        for (int l = 0; l < LANES; l++) best = T(replaces)(lanes[l], best) ? lanes[l] : best;
+        tail = folded * LANES;
+    }
+    for (int64_t i = tail; i < n; i++) {
+        SCALAR v = sign * x[i * stride];
+        best = T(replaces)(v, best) ? v : best;
+    }
+    return best;
+}
+
+typedef struct {
+    int op;
+    const SCALAR *x;
+    ct_index_space outer, inner;
+    ct_index_space row_starts; /* inner without its innermost dim */
+    int64_t inner_count;
+    int64_t row_len, row_stride; /* the innermost inner dim */
+    SCALAR *out;
+    double *partials; /* a single output in chunks: one per chunk; NULL otherwise */
+    /* columns: outer = prefix dims x a contiguous dim of `width`, cut into tiles */
+    ct_index_space outer_prefix;
+    int64_t width, tile, tiles_per_prefix;
+    double *scratch; /* per thread: scratch_len doubles (see reduce_columns) */
+    int64_t scratch_len, pairwise_levels;
+} T(reduce_job);
+
+/* op over x[f] for inner flat indices f in [f_begin, f_end) (non-empty), walking whole or partial rows. */
+CT_INLINE double T(reduce_inner_range)(const T(reduce_job) *job, const SCALAR *x, int64_t f_begin, int64_t f_end)
+{
+    ct_cursor cursor;
+    ct_cursor_seek(&cursor, &job->row_starts, f_begin / job->row_len);
+    int64_t col = f_begin % job->row_len;
+    SCALAR sign = T(extreme_sign)(job->op);
+    double acc = reduce_identity(job->op);
+    for (int64_t f = f_begin; f < f_end;) {
+        int64_t len = CT_MIN(job->row_len - col, f_end - f);
+        const SCALAR *row = x + cursor.offset[0] + col * job->row_stride;
+        double part = job->op == CT_REDUCE_SUM ? T(row_sum)(row, len, job->row_stride)
+                                               : sign * T(row_max)(sign, row, len, job->row_stride);
+        acc = reduce_combine(job->op, acc, part);
+        f += len;
+        col = 0;
+        ct_cursor_step(&cursor, &job->row_starts);
+    }
+    return acc;
+}
+
+/*
+ * rows and chunks: units [begin, end) are outputs (out[u]), or, for a single
+ * output cut into chunks, chunks (partials[u]). One call site keeps one copy of the inlined kernels.
+ */
+CT_SIMD_CLONES
+static void T(reduce_rows_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(reduce_job) *job = ctx;
+    int chunked = job->partials != NULL;
+    ct_cursor cursor;
+    ct_cursor_seek(&cursor, &job->outer, chunked ? 0 : begin);
+    for (int64_t u = begin; u < end; u++) {
+        int64_t f_begin = chunked ? u * CHUNK : 0;
+        int64_t f_end = chunked ? CT_MIN(job->inner_count, f_begin + CHUNK) : job->inner_count;
+        double result = T(reduce_inner_range)(job, job->x + cursor.offset[0], f_begin, f_end);
+        if (chunked)
+            job->partials[u] = result;
+        else
+            job->out[u] = (SCALAR)result;
+        ct_cursor_step(&cursor, &job->outer);
+    }
+}
+
+/* ---------------------------------------------------------------- columns and chunks */
+
+/* columns: unit u = (outer prefix u / tiles_per_prefix, outputs of tile u % tiles_per_prefix) */
+CT_SIMD_CLONES
+static void T(reduce_columns_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    const T(reduce_job) *job = ctx;
+    double *scratch = job->scratch + member * job->scratch_len;
+    for (int64_t u = begin; u < end; u++) {
+        int64_t prefix = u / job->tiles_per_prefix, j0 = (u % job->tiles_per_prefix) * job->tile;
+        int64_t width = CT_MIN(job->tile, job->width - j0), offset;
+        ct_index_space_offsets(&job->outer_prefix, prefix, &offset);
+        const SCALAR *x = job->x + offset + j0;
+        SCALAR *out = job->out + prefix * job->width + j0;
+        if (job->op == CT_REDUCE_SUM) {
+            double *block = scratch, *sums = block + job->tile, *levels = sums + job->tile;
+            T(sum_columns)(x, width, 1, &job->inner, job->inner_count, levels, block, sums);
+            for (int64_t j = 0; j < width; j++) out[j] = (SCALAR)sums[j];
+        } else {
+            SCALAR sign = T(extreme_sign)(job->op);
+            T(vec) *vbest = (T(vec) *)scratch; /* CT_BUFFER_ALIGN-aligned; the tile is a multiple of VLEN */
+            T(mask) *vnan = (T(mask) *)(scratch + job->tile);
+            T(max_columns)(sign, x, width, 1, &job->inner, job->inner_count, vbest, vnan, out);
+            for (int64_t j = 0; j < width; j++) out[j] *= sign;
+        }
+    }
+}
+
+/*
+ * Tiles as wide as the thread count allows (up to MAX_COLUMN_TILE): rows are then read in long
+ * contiguous runs. Results do not depend on the tiling, since every column is reduced on its own.
+ */
+static int T(reduce_columns)(T(reduce_job) *job, int64_t outer_count, int64_t total)
+{
+    job->width = job->outer.shape[job->outer.ndim - 1];
+    ct_index_space_drop_last(&job->outer, &job->outer_prefix);
+    int64_t prefixes = outer_count / job->width;
+    int threads = ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD,
+                                 prefixes * ct_ceil_div(job->width, LANES));
+    int64_t tiles_wanted = ct_ceil_div(threads, prefixes);
+    job->tile = CT_MIN(ct_round_up(ct_ceil_div(job->width, tiles_wanted), LANES), (int64_t)MAX_COLUMN_TILE);
+    job->tiles_per_prefix = ct_ceil_div(job->width, job->tile);
+    job->pairwise_levels = pairwise_levels_for(ct_ceil_div(job->inner_count, PAIRWISE_BLOCK));
+    job->scratch_len = (2 + job->pairwise_levels) * job->tile; /* sums: block, sums, levels; max: vbest, vnan */
+    job->scratch = ct_aligned_alloc((size_t)(threads * job->scratch_len), sizeof(double));
+    if (job->scratch == NULL) return CT_ERR_OUT_OF_MEMORY;
+    ct_parallel_for(threads, prefixes * job->tiles_per_prefix, T(reduce_columns_units), job);
+    ct_aligned_free(job->scratch);
+    return CT_OK;
+}
+
+/* A single output: fixed CHUNK-sized pieces (in parallel when large), combined in order. */
+static int T(reduce_single)(T(reduce_job) *job)
+{
+    int64_t chunks = ct_ceil_div(job->inner_count, CHUNK);
+    if (chunks == 1) {
+        T(reduce_rows_units)(job, 0, 1, 0);
+        return CT_OK;
+    }
+    job->partials = ct_aligned_alloc((size_t)chunks, sizeof(double));
+    if (job->partials == NULL) return CT_ERR_OUT_OF_MEMORY;
+    int threads = ct_threads_for((double)job->inner_count, (double)MIN_ELEMS_PER_THREAD, chunks);
+    ct_parallel_for(threads, chunks, T(reduce_rows_units), job);
+    double acc = reduce_identity(job->op);
+    for (int64_t c = 0; c < chunks; c++) acc = reduce_combine(job->op, acc, job->partials[c]);
+    job->out[0] = (SCALAR)acc;
+    ct_aligned_free(job->partials);
+    return CT_OK;
+}
+
+int CT_PASTE(ct_reduce, SUFFIX)(int op, const SCALAR *x, int outer_ndim, const int64_t *outer_shape,
+                                const int64_t *outer_strides, int inner_ndim, const int64_t *inner_shape,
+                                const int64_t *inner_strides, SCALAR *out)
+{
+    if (op != CT_REDUCE_SUM && op != CT_REDUCE_MAX && op != CT_REDUCE_MIN) return CT_ERR_INVALID_ARGUMENT;
+    T(reduce_job) job = {.op = op, .out = out};
+    int64_t outer_count, total;
+    int status = ct_index_space_init(&job.outer, outer_ndim, outer_shape, 1, &outer_strides, &outer_count);
+    if (status == CT_OK)
+        status = ct_index_space_init(&job.inner, inner_ndim, inner_shape, 1, &inner_strides, &job.inner_count);
+    if (status != CT_OK) return status;
+    if (job.inner_count == 0 && op != CT_REDUCE_SUM) return CT_ERR_INVALID_ARGUMENT; /* max of nothing */
+    if (__builtin_mul_overflow(outer_count, job.inner_count, &total)) return CT_ERR_INVALID_ARGUMENT;
+    if (outer_count == 0) return CT_OK;
+    if (out == NULL || (total > 0 && x == NULL)) return CT_ERR_INVALID_ARGUMENT;
+    if (job.inner_count == 0) {
+        for (int64_t o = 0; o < outer_count; o++) out[o] = 0;
+        return CT_OK;
+    }
+
+    int64_t base = 0;
+    ct_index_space_simplify(&job.outer);
+    ct_index_space_canonicalize(&job.inner, &base);
+    job.x = x + base;
+    int last_inner = job.inner.ndim - 1;
+    job.row_len = last_inner >= 0 ? job.inner.shape[last_inner] : 1;
+    job.row_stride = last_inner >= 0 ? job.inner.strides[0][last_inner] : 0;
+    ct_index_space_drop_last(&job.inner, &job.row_starts);
+
+    if (job.outer.ndim == 0) return T(reduce_single)(&job);
+    int inner_contiguous = last_inner >= 0 && job.row_stride == 1;
+    if (job.outer.strides[0][job.outer.ndim - 1] == 1 && !inner_contiguous)
+        return T(reduce_columns)(&job, outer_count, total);
+    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, outer_count), outer_count,
+                    T(reduce_rows_units), &job);
+    return CT_OK;
+}
+
+/* ---------------------------------------------------------------- arg-max */
+
+/* First i with x[i] == target (x[i] NaN when target is NaN), a vector at a time; target must occur
+ * (-0.0 == 0.0, so a tie between zeros finds the first). */
+CT_INLINE int64_t T(find_first)(const SCALAR *x, int64_t n, SCALAR target)
+{
+    int want_nan = target != target;
+    T(vec) targets = (T(vec)){0} + target;
+    int64_t i = 0;
+    for (; i + VLEN <= n; i += VLEN) {
+        T(vec) v;
+        memcpy(&v, x + i, sizeof v);
+        T(mask) hits = want_nan ? v != v : v == targets;
+        uint64_t words[4];
+        memcpy(words, &hits, sizeof words);
+        if (words[0] | words[1] | words[2] | words[3]) break;
+    }
+    while (want_nan ? x[i] == x[i] : x[i] != target) i++;
+    return i;
+}
+
+/* First index of the largest x[i * stride], i < n (>= 1); the first NaN wins. */
+CT_INLINE int64_t T(argmax_row)(const SCALAR *x, int64_t n, int64_t stride)
+{
+    /* Long contiguous rows: two vectorised passes, the max (NaN if any), then where it first occurs. */
+    if (stride == 1 && n >= ARGMAX_TWO_PASS_MIN) return T(find_first)(x, n, T(row_max)(1, x, n, 1));
+    int64_t arg = 0;
+    SCALAR best = x[0];
+    if (best != best) return 0;
+    for (int64_t i = 1; i < n; i++) {
+        SCALAR v = x[i * stride];
+        if (!(v <= best)) { /* v > best, or v is NaN; ties (-0.0 == 0.0 too) keep the first */
+            if (v != v) return i;
+            best = v;
+            arg = i;
+        }
+    }
+    return arg;
+}
+
+typedef struct {
+    const SCALAR *x;
+    ct_index_space outer;
+    int64_t axis_len, axis_stride;
+    int64_t *out;
+} T(argmax_job);
+
+CT_SIMD_CLONES
+static void T(argmax_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(argmax_job) *job = ctx;
+    ct_cursor cursor;
+    ct_cursor_seek(&cursor, &job->outer, begin);
+    for (int64_t o = begin; o < end; o++) {
+        job->out[o] = T(argmax_row)(job->x + cursor.offset[0], job->axis_len, job->axis_stride);
+        ct_cursor_step(&cursor, &job->outer);
+    }
+}
+
+int CT_PASTE(ct_argmax, SUFFIX)(const SCALAR *x, int outer_ndim, const int64_t *outer_shape,
+                                const int64_t *outer_strides, int64_t axis_len, int64_t axis_stride, int64_t *out)
+{
+    T(argmax_job) job = {.x = x, .axis_len = axis_len, .axis_stride = axis_stride, .out = out};
+    int64_t outer_count, total;
+    int status = ct_index_space_init(&job.outer, outer_ndim, outer_shape, 1, &outer_strides, &outer_count);
+    if (status != CT_OK) return status;
+    if (axis_len < 1 || __builtin_mul_overflow(outer_count, axis_len, &total)) return CT_ERR_INVALID_ARGUMENT;
+    if (outer_count == 0) return CT_OK;
+    if (x == NULL || out == NULL) return CT_ERR_INVALID_ARGUMENT;
+    ct_index_space_simplify(&job.outer);
+    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, outer_count), outer_count,
+                    T(argmax_units), &job);
+    return CT_OK;
+}
+
+#undef T
+#undef VLEN

@@ -1,0 +1,700 @@
+/*
+ * Standalone test driver for ctensor: every kernel against naive loops in
+ * double (long double for float64 sums) on many shapes and layouts, with 1
+ * and 2 threads compared bit for bit, plus the error codes.
+ *
+ * Every operand gets its own malloc of exactly the elements its shape and
+ * strides can reach, so a build with AddressSanitizer (make sanitize) flags
+ * any stray read or write. Output gaps are filled with a sentinel and must
+ * survive. Prints "N passed, M failed"; exits 1 if anything failed.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctensor.h"
+
+/* ---------------------------------------------------------------- checks */
+
+static int passed, failed;
+
+static void check(int ok, const char *fmt, ...)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    if (failed > 50) return; /* enough to diagnose */
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "FAIL: ");
+    vfprintf(stderr, fmt, args);
+    fprintf(stderr, "\n");
+    va_end(args);
+}
+
+/* ---------------------------------------------------------------- random numbers (splitmix64) */
+
+static uint64_t rng_state = 0x853c49e6748fea9bULL;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* uniform integer in [lo, hi] */
+static int64_t rng_int(int64_t lo, int64_t hi) { return lo + (int64_t)(rng_next() % (uint64_t)(hi - lo + 1)); }
+
+/* uniform in [-1, 1) */
+static double rng_uniform(void) { return (double)(rng_next() >> 11) * 0x1p-52 - 1.0; }
+
+/* ---------------------------------------------------------------- strided tensors of either dtype */
+
+enum { F32, F64 };
+static const char *dtype_name[] = {"f32", "f64"};
+static size_t dtype_size(int dtype) { return dtype == F64 ? sizeof(double) : sizeof(float); }
+
+#define MAX_TEST_DIMS 8
+
+typedef struct {
+    int dtype;
+    int ndim;
+    int64_t shape[MAX_TEST_DIMS];
+    int64_t strides[MAX_TEST_DIMS];
+    int64_t count;     /* logical elements */
+    int64_t span;      /* elements allocated: lowest to highest reachable offset */
+    int64_t origin;    /* index in the allocation of offset 0 */
+    char *alloc;       /* exactly span elements */
+} tensor;
+
+/* Layout options for make_strides. */
+enum { LAYOUT_CONTIGUOUS = 0, LAYOUT_PERMUTED = 1, LAYOUT_GAPS = 2, LAYOUT_NEGATIVE = 4, LAYOUT_BROADCAST = 8 };
+
+/* Strides for `shape` under a layout: a random memory order, gaps, flipped and zero (broadcast) dims. */
+static void make_strides(int ndim, const int64_t *shape, int layout, int64_t *strides)
+{
+    int order[MAX_TEST_DIMS]; /* order[0] is the outermost dim in memory */
+    for (int d = 0; d < ndim; d++) order[d] = d;
+    if (layout & LAYOUT_PERMUTED)
+        for (int d = ndim - 1; d > 0; d--) {
+            int e = (int)rng_int(0, d), t = order[d];
+            order[d] = order[e];
+            order[e] = t;
+        }
+    int64_t step = 1;
+    for (int r = ndim - 1; r >= 0; r--) {
+        int d = order[r];
+        if (layout & LAYOUT_GAPS) step *= rng_int(1, 3);
+        strides[d] = step;
+        step *= shape[d] > 0 ? shape[d] : 1;
+    }
+    for (int d = 0; d < ndim; d++) {
+        if ((layout & LAYOUT_NEGATIVE) && rng_int(0, 1)) strides[d] = -strides[d];
+        if ((layout & LAYOUT_BROADCAST) && rng_int(0, 3) == 0) strides[d] = 0;
+    }
+}
+
+static void tensor_init(tensor *t, int dtype, int ndim, const int64_t *shape, const int64_t *strides)
+{
+    t->dtype = dtype;
+    t->ndim = ndim;
+    t->count = 1;
+    int64_t low = 0, high = 0;
+    for (int d = 0; d < ndim; d++) {
+        t->shape[d] = shape[d];
+        t->strides[d] = strides[d];
+        t->count *= shape[d];
+        if (strides[d] < 0) low += (shape[d] - 1) * strides[d];
+        else high += (shape[d] - 1) * strides[d];
+    }
+    t->span = t->count == 0 ? 0 : high - low + 1;
+    t->origin = t->count == 0 ? 0 : -low;
+    t->alloc = malloc((size_t)t->span * dtype_size(dtype));
+    if (t->alloc == NULL && t->span > 0) {
+        fprintf(stderr, "test driver: out of memory\n");
+        exit(2);
+    }
+}
+
+static void tensor_free(tensor *t) { free(t->alloc); }
+
+/* Pointer the kernels get: offset 0 of the tensor (never dereferenced when count == 0). */
+static void *tensor_data(const tensor *t)
+{
+    return t->count == 0 ? t->alloc : t->alloc + (size_t)t->origin * dtype_size(t->dtype);
+}
+
+static double load_at(const tensor *t, int64_t index)
+{
+    return t->dtype == F64 ? ((double *)t->alloc)[index] : ((float *)t->alloc)[index];
+}
+
+static void store_at(tensor *t, int64_t index, double v)
+{
+    if (t->dtype == F64) ((double *)t->alloc)[index] = v;
+    else ((float *)t->alloc)[index] = (float)v;
+}
+
+/* Allocation index of the element with flat (row-major) index `flat`. */
+static int64_t tensor_index(const tensor *t, int64_t flat)
+{
+    int64_t offset = 0;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        offset += (flat % t->shape[d]) * t->strides[d];
+        flat /= t->shape[d];
+    }
+    return t->origin + offset;
+}
+
+/* The logical elements in row-major order, as doubles. */
+static double *tensor_to_dense(const tensor *t)
+{
+    double *dense = malloc((size_t)t->count * sizeof *dense + 1);
+    for (int64_t flat = 0; flat < t->count; flat++) dense[flat] = load_at(t, tensor_index(t, flat));
+    return dense;
+}
+
+/* Fills every allocated slot; values in [-1, 1), or small integers (ties) when `ties`. */
+static void tensor_fill_random(tensor *t, int ties)
+{
+    for (int64_t i = 0; i < t->span; i++) store_at(t, i, ties ? (double)rng_int(-3, 3) : rng_uniform());
+}
+
+#define SENTINEL 12345.0
+
+static void tensor_fill(tensor *t, double v)
+{
+    for (int64_t i = 0; i < t->span; i++) store_at(t, i, v);
+}
+
+static int same_bytes(const tensor *x, const tensor *y)
+{
+    return x->span == y->span && memcmp(x->alloc, y->alloc, (size_t)x->span * dtype_size(x->dtype)) == 0;
+}
+
+static double dtype_eps(int dtype) { return dtype == F64 ? 0x1p-52 : 0x1p-23; }
+
+static int same_value(double x, double y) { return x == y || (x != x && y != y); }
+
+/* ---------------------------------------------------------------- wrappers over the two dtypes */
+
+static int call_matmul(int dtype, int64_t m, int64_t n, int64_t k, const tensor *a, const tensor *b, tensor *c,
+                       int batch_ndim, const int64_t *batch_shape)
+{
+    const int64_t *as = a->strides + batch_ndim, *bs = b->strides + batch_ndim, *cs = c->strides + batch_ndim;
+    if (dtype == F64)
+        return ct_matmul_f64(m, n, k, tensor_data(a), as[0], as[1], tensor_data(b), bs[0], bs[1], tensor_data(c),
+                             cs[0], cs[1], batch_ndim, batch_shape, a->strides, b->strides, c->strides);
+    return ct_matmul_f32(m, n, k, tensor_data(a), as[0], as[1], tensor_data(b), bs[0], bs[1], tensor_data(c), cs[0],
+                         cs[1], batch_ndim, batch_shape, a->strides, b->strides, c->strides);
+}
+
+static int call_reduce(int dtype, int op, const void *x, int outer_ndim, const int64_t *outer_shape,
+                       const int64_t *outer_strides, int inner_ndim, const int64_t *inner_shape,
+                       const int64_t *inner_strides, void *out)
+{
+    if (dtype == F64)
+        return ct_reduce_f64(op, x, outer_ndim, outer_shape, outer_strides, inner_ndim, inner_shape, inner_strides,
+                             out);
+    return ct_reduce_f32(op, x, outer_ndim, outer_shape, outer_strides, inner_ndim, inner_shape, inner_strides, out);
+}
+
+static int call_argmax(int dtype, const void *x, int outer_ndim, const int64_t *outer_shape,
+                       const int64_t *outer_strides, int64_t axis_len, int64_t axis_stride, int64_t *out)
+{
+    if (dtype == F64) return ct_argmax_f64(x, outer_ndim, outer_shape, outer_strides, axis_len, axis_stride, out);
+    return ct_argmax_f32(x, outer_ndim, outer_shape, outer_strides, axis_len, axis_stride, out);
+}
+
+/* ---------------------------------------------------------------- runtime */
+
+static void test_runtime(void)
+{
+    check(strcmp(ct_status_string(CT_OK), "ok") == 0, "status string of CT_OK");
+    check(strlen(ct_status_string(CT_ERR_INVALID_ARGUMENT)) > 0, "status string of CT_ERR_INVALID_ARGUMENT");
+    check(strlen(ct_status_string(CT_ERR_OUT_OF_MEMORY)) > 0, "status string of CT_ERR_OUT_OF_MEMORY");
+    check(strlen(ct_status_string(99)) > 0, "status string of an unknown code");
+    check(ct_get_num_threads() == 1, "default thread count is 1");
+    check(ct_set_num_threads(0) == CT_ERR_INVALID_ARGUMENT, "ct_set_num_threads(0) is rejected");
+    check(ct_set_num_threads(-3) == CT_ERR_INVALID_ARGUMENT, "ct_set_num_threads(-3) is rejected");
+    check(ct_get_num_threads() == 1, "a rejected thread count changes nothing");
+    check(ct_set_num_threads(3) == CT_OK && ct_get_num_threads() == 3, "thread count round-trips");
+    ct_set_num_threads(1);
+    const char *simd = ct_simd_name();
+    check(strcmp(simd, "avx2+fma") == 0 || strcmp(simd, "generic") == 0, "ct_simd_name is avx2+fma or generic");
+    printf("simd: %s\n", simd);
+}
+
+/* ---------------------------------------------------------------- matmul */
+
+/*
+ * C[b] = A[b] @ B[b] against a double loop; |error| <= 2 (k + 1) eps sum_k |a||b| per element.
+ * Layout flags apply to A and B; C is contiguous, transposed, gapped or flipped (never broadcast).
+ * Runs with 1 and 2 threads and requires identical bytes.
+ */
+static void check_matmul(int dtype, int64_t m, int64_t n, int64_t k, int a_layout, int b_layout, int c_layout,
+                         int batch_ndim, const int64_t *batch_shape)
+{
+    int ndim = batch_ndim + 2;
+    int64_t a_shape[MAX_TEST_DIMS], b_shape[MAX_TEST_DIMS], c_shape[MAX_TEST_DIMS];
+    int64_t a_strides[MAX_TEST_DIMS], b_strides[MAX_TEST_DIMS], c_strides[MAX_TEST_DIMS];
+    for (int d = 0; d < batch_ndim; d++) a_shape[d] = b_shape[d] = c_shape[d] = batch_shape[d];
+    a_shape[batch_ndim] = m, a_shape[batch_ndim + 1] = k;
+    b_shape[batch_ndim] = k, b_shape[batch_ndim + 1] = n;
+    c_shape[batch_ndim] = m, c_shape[batch_ndim + 1] = n;
+    make_strides(ndim, a_shape, a_layout, a_strides);
+    make_strides(ndim, b_shape, b_layout, b_strides);
+    make_strides(ndim, c_shape, c_layout & ~LAYOUT_BROADCAST, c_strides);
+
+    tensor a, b, c1, c2;
+    tensor_init(&a, dtype, ndim, a_shape, a_strides);
+    tensor_init(&b, dtype, ndim, b_shape, b_strides);
+    tensor_init(&c1, dtype, ndim, c_shape, c_strides);
+    tensor_init(&c2, dtype, ndim, c_shape, c_strides);
+    tensor_fill_random(&a, 0);
+    tensor_fill_random(&b, 0);
+    tensor_fill(&c1, SENTINEL);
+    tensor_fill(&c2, SENTINEL);
+
+    ct_set_num_threads(1);
+    int status1 = call_matmul(dtype, m, n, k, &a, &b, &c1, batch_ndim, batch_shape);
+    ct_set_num_threads(2);
+    int status2 = call_matmul(dtype, m, n, k, &a, &b, &c2, batch_ndim, batch_shape);
+    ct_set_num_threads(1);
+
+    char what[160];
+    snprintf(what, sizeof what, "matmul %s m=%lld n=%lld k=%lld layouts a=%d b=%d c=%d batch_ndim=%d",
+             dtype_name[dtype], (long long)m, (long long)n, (long long)k, a_layout, b_layout, c_layout, batch_ndim);
+    check(status1 == CT_OK && status2 == CT_OK, "%s: status %d / %d", what, status1, status2);
+    check(same_bytes(&c1, &c2), "%s: 1 and 2 threads differ", what);
+
+    /* Every written slot must match; every other slot must still hold the sentinel. */
+    char *written = calloc((size_t)c1.span + 1, 1);
+    int64_t batch_count = 1, bad = 0;
+    for (int d = 0; d < batch_ndim; d++) batch_count *= batch_shape[d];
+    double *dense_a = tensor_to_dense(&a), *dense_b = tensor_to_dense(&b);
+    for (int64_t bi = 0; bi < batch_count; bi++) {
+        for (int64_t i = 0; i < m; i++) {
+            for (int64_t j = 0; j < n; j++) {
+                double exact = 0, magnitude = 0;
+                for (int64_t p = 0; p < k; p++) {
+                    double x = dense_a[(bi * m + i) * k + p], y = dense_b[(bi * k + p) * n + j];
+                    exact += x * y;
+                    magnitude += fabs(x * y);
+                }
+                int64_t slot = tensor_index(&c1, (bi * m + i) * n + j);
+                written[slot] = 1;
+                double got = load_at(&c1, slot);
+                if (!(fabs(got - exact) <= 2.0 * (double)(k + 1) * dtype_eps(dtype) * magnitude) && bad++ == 0)
+                    fprintf(stderr, "  %s: first bad element, batch %lld (%lld, %lld): got %.17g want %.17g\n", what,
+                            (long long)bi, (long long)i, (long long)j, got, exact);
+            }
+        }
+    }
+    int64_t clobbered = 0;
+    for (int64_t s = 0; s < c1.span; s++)
+        if (!written[s] && load_at(&c1, s) != SENTINEL) clobbered++;
+    check(bad == 0, "%s: %lld elements beyond the error bound", what, (long long)bad);
+    check(clobbered == 0, "%s: %lld slots outside C were written", what, (long long)clobbered);
+    free(written);
+    free(dense_a);
+    free(dense_b);
+    tensor_free(&a);
+    tensor_free(&b);
+    tensor_free(&c1);
+    tensor_free(&c2);
+}
+
+static int random_layout(int allow_broadcast)
+{
+    int layout = (int)rng_int(0, 7);
+    if (allow_broadcast && rng_int(0, 4) == 0) layout |= LAYOUT_BROADCAST;
+    return layout;
+}
+
+static void test_matmul_small_shapes(void)
+{
+    static const int64_t sizes[] = {0, 1, 2, 5, 6, 7, 16, 17, 33};
+    const int count = (int)(sizeof sizes / sizeof sizes[0]);
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (int im = 0; im < count; im++)
+            for (int in = 0; in < count; in++)
+                for (int ik = 0; ik < count; ik++)
+                    check_matmul(dtype, sizes[im], sizes[in], sizes[ik], random_layout(1), random_layout(1),
+                                 random_layout(0), 0, NULL);
+}
+
+static void test_matmul_blocking_edges(void)
+{
+    /* m past MC (144 / 72), k past KC (256), n past NC (4096), primes, vectors, and tiny k. */
+    static const int64_t shapes[][3] = {
+        {300, 301, 257}, {145, 97, 300}, {73, 41, 513}, {7, 4100, 3},  {1, 500, 300}, {400, 1, 300},
+        {2, 3, 1000},    {257, 2, 9},    {3, 260, 1},   {97, 89, 83},  {6, 16, 256},  {12, 32, 512},
+    };
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int layout = 0; layout < 3; layout++) {
+                int a_layout = layout == 0 ? LAYOUT_CONTIGUOUS : random_layout(layout == 2);
+                int b_layout = layout == 0 ? LAYOUT_CONTIGUOUS : random_layout(layout == 2);
+                check_matmul(dtype, shapes[s][0], shapes[s][1], shapes[s][2], a_layout, b_layout,
+                             layout == 0 ? 0 : random_layout(0), 0, NULL);
+            }
+}
+
+static void test_matmul_batched(void)
+{
+    static const int64_t batch_shapes[][2] = {{3, 1}, {2, 3}, {4, 1}, {0, 2}, {5, 2}};
+    static const int64_t products[][3] = {{1, 1, 1}, {5, 7, 3}, {20, 30, 40}, {70, 33, 65}, {1, 40, 17}};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t s = 0; s < sizeof batch_shapes / sizeof batch_shapes[0]; s++)
+            for (size_t p = 0; p < sizeof products / sizeof products[0]; p++)
+                for (int batch_ndim = 1; batch_ndim <= 2; batch_ndim++)
+                    check_matmul(dtype, products[p][0], products[p][1], products[p][2], random_layout(1),
+                                 random_layout(1), random_layout(0), batch_ndim, batch_shapes[s]);
+    /* Batch stride 0 for A and B (broadcast): every C[b] is the same product. */
+    for (int dtype = F32; dtype <= F64; dtype++)
+        check_matmul(dtype, 50, 40, 30, LAYOUT_BROADCAST, LAYOUT_BROADCAST, 0, 2, batch_shapes[1]);
+}
+
+static void test_matmul_kdim_zero_writes_zeros(void)
+{
+    for (int dtype = F32; dtype <= F64; dtype++) {
+        int64_t shape[2] = {3, 4}, strides[2] = {4, 1}, empty_shape[2] = {3, 0}, empty_strides[2] = {0, 1};
+        tensor a, b, c;
+        tensor_init(&a, dtype, 2, empty_shape, empty_strides);
+        tensor_init(&b, dtype, 2, (int64_t[]){0, 4}, (int64_t[]){4, 1});
+        tensor_init(&c, dtype, 2, shape, strides);
+        tensor_fill(&c, NAN);
+        int status = call_matmul(dtype, 3, 4, 0, &a, &b, &c, 0, NULL);
+        int zeros = 1;
+        for (int64_t i = 0; i < 12; i++) zeros &= load_at(&c, i) == 0.0 && !signbit(load_at(&c, i));
+        check(status == CT_OK && zeros, "matmul %s k=0 writes +0", dtype_name[dtype]);
+        tensor_free(&a);
+        tensor_free(&b);
+        tensor_free(&c);
+    }
+}
+
+static void test_matmul_errors(void)
+{
+    float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4];
+    double ad[4] = {1, 2, 3, 4}, bd[4] = {1, 0, 0, 1}, cd[4];
+    int64_t shape[1] = {1}, strides[1] = {0}, bad_shape[1] = {-1};
+    const int E = CT_ERR_INVALID_ARGUMENT;
+    check(ct_matmul_f32(-1, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul m < 0");
+    check(ct_matmul_f32(2, -1, 2, a, 2, 1, b, 2, 1, c, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul n < 0");
+    check(ct_matmul_f64(2, 2, -1, ad, 2, 1, bd, 2, 1, cd, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul k < 0");
+    check(ct_matmul_f32(2, 2, 2, NULL, 2, 1, b, 2, 1, c, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul a NULL");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, NULL, 2, 1, c, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul b NULL");
+    check(ct_matmul_f64(2, 2, 2, ad, 2, 1, bd, 2, 1, NULL, 2, 1, 0, NULL, NULL, NULL, NULL) == E, "matmul c NULL");
+    check(ct_matmul_f64(2, 2, 0, NULL, 2, 1, NULL, 2, 1, NULL, 2, 1, 0, NULL, NULL, NULL, NULL) == E,
+          "matmul c NULL with k = 0");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, -1, NULL, NULL, NULL, NULL) == E, "batch_ndim < 0");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, CT_MAX_DIMS + 1, NULL, NULL, NULL, NULL) == E,
+          "batch_ndim > CT_MAX_DIMS");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, 1, NULL, strides, strides, strides) == E,
+          "batch_shape NULL");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, 1, shape, strides, NULL, strides) == E,
+          "b_batch_strides NULL");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, 1, bad_shape, strides, strides, strides) == E,
+          "negative batch size");
+    /* Nothing to compute: OK even with NULL buffers. */
+    check(ct_matmul_f32(0, 2, 2, NULL, 2, 1, NULL, 2, 1, NULL, 2, 1, 0, NULL, NULL, NULL, NULL) == CT_OK,
+          "matmul m = 0 with NULL buffers");
+    check(ct_matmul_f64(2, 0, 2, NULL, 2, 1, NULL, 2, 1, NULL, 2, 1, 0, NULL, NULL, NULL, NULL) == CT_OK,
+          "matmul n = 0 with NULL buffers");
+    check(ct_matmul_f32(2, 2, 2, a, 2, 1, b, 2, 1, c, 2, 1, 0, NULL, NULL, NULL, NULL) == CT_OK &&
+              c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4,
+          "matmul by the identity");
+}
+
+/* ---------------------------------------------------------------- reductions */
+
+static const char *op_name[] = {"sum", "max", "min"};
+
+/*
+ * Reduces the dims of a random tensor flagged in reduce_mask with every op,
+ * against loops in long double (sum: |error| <= 2 eps |sum| + 300 eps_f64 sum |x|)
+ * and exact max/min; 1 and 2 threads must agree bit for bit.
+ */
+static void check_reduce(int dtype, int ndim, const int64_t *shape, unsigned reduce_mask, int layout, int nans)
+{
+    int64_t strides[MAX_TEST_DIMS];
+    make_strides(ndim, shape, layout, strides);
+    tensor x;
+    tensor_init(&x, dtype, ndim, shape, strides);
+    tensor_fill_random(&x, rng_int(0, 3) == 0);
+    if (nans)
+        for (int i = 0; i < nans && x.span > 0; i++) store_at(&x, rng_int(0, x.span - 1), NAN);
+
+    int outer_ndim = 0, inner_ndim = 0;
+    int64_t outer_shape[MAX_TEST_DIMS], outer_strides[MAX_TEST_DIMS], inner_shape[MAX_TEST_DIMS],
+        inner_strides[MAX_TEST_DIMS];
+    int64_t outer_count = 1, inner_count = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (reduce_mask >> d & 1u) {
+            inner_shape[inner_ndim] = shape[d], inner_strides[inner_ndim++] = strides[d];
+            inner_count *= shape[d];
+        } else {
+            outer_shape[outer_ndim] = shape[d], outer_strides[outer_ndim++] = strides[d];
+            outer_count *= shape[d];
+        }
+    }
+    int64_t out_shape[MAX_TEST_DIMS], out_strides[MAX_TEST_DIMS];
+    memcpy(out_shape, outer_shape, sizeof outer_shape);
+    make_strides(outer_ndim, out_shape, LAYOUT_CONTIGUOUS, out_strides);
+
+    char what[200];
+    for (int op = CT_REDUCE_SUM; op <= CT_REDUCE_MIN; op++) {
+        snprintf(what, sizeof what, "reduce %s %s ndim=%d mask=%u layout=%d nans=%d outer=%lld inner=%lld",
+                 op_name[op], dtype_name[dtype], ndim, reduce_mask, layout, nans, (long long)outer_count,
+                 (long long)inner_count);
+        tensor out1, out2;
+        tensor_init(&out1, dtype, outer_ndim, out_shape, out_strides);
+        tensor_init(&out2, dtype, outer_ndim, out_shape, out_strides);
+        tensor_fill(&out1, SENTINEL);
+        tensor_fill(&out2, SENTINEL);
+        ct_set_num_threads(1);
+        int status1 = call_reduce(dtype, op, tensor_data(&x), outer_ndim, outer_shape, outer_strides, inner_ndim,
+                                  inner_shape, inner_strides, tensor_data(&out1));
+        ct_set_num_threads(2);
+        int status2 = call_reduce(dtype, op, tensor_data(&x), outer_ndim, outer_shape, outer_strides, inner_ndim,
+                                  inner_shape, inner_strides, tensor_data(&out2));
+        ct_set_num_threads(1);
+
+        if (inner_count == 0 && op != CT_REDUCE_SUM) {
+            check(status1 == CT_ERR_INVALID_ARGUMENT && status2 == CT_ERR_INVALID_ARGUMENT,
+                  "%s: max/min of nothing must be rejected", what);
+        } else {
+            check(status1 == CT_OK && status2 == CT_OK, "%s: status %d / %d", what, status1, status2);
+            check(same_bytes(&out1, &out2), "%s: 1 and 2 threads differ", what);
+            int64_t bad = 0;
+            for (int64_t o = 0; o < outer_count; o++) {
+                long double sum = 0, magnitude = 0;
+                double extreme = 0;
+                int64_t outer_offset = 0, rest = o;
+                for (int d = outer_ndim - 1; d >= 0; d--) {
+                    outer_offset += (rest % outer_shape[d]) * outer_strides[d];
+                    rest /= outer_shape[d];
+                }
+                for (int64_t i = 0; i < inner_count; i++) {
+                    int64_t offset = outer_offset;
+                    rest = i;
+                    for (int d = inner_ndim - 1; d >= 0; d--) {
+                        offset += (rest % inner_shape[d]) * inner_strides[d];
+                        rest /= inner_shape[d];
+                    }
+                    double v = load_at(&x, x.origin + offset);
+                    sum += v;
+                    magnitude += fabsl((long double)v);
+                    int better = op == CT_REDUCE_MAX ? v > extreme : v < extreme;
+                    if (i == 0 || (extreme == extreme && (v != v || better))) extreme = v;
+                }
+                double got = load_at(&out1, o);
+                if (op == CT_REDUCE_SUM) {
+                    double want = (double)sum;
+                    double allowed = 2 * dtype_eps(dtype) * fabs(want) + 300 * 0x1p-52 * (double)magnitude;
+                    if (want != want ? got == got : !(fabs(got - want) <= allowed)) bad++;
+                } else if (!same_value(got, extreme)) {
+                    bad++;
+                }
+            }
+            check(bad == 0, "%s: %lld wrong outputs", what, (long long)bad);
+        }
+        tensor_free(&out1);
+        tensor_free(&out2);
+    }
+    tensor_free(&x);
+}
+
+static void test_reduce_random(void)
+{
+    for (int dtype = F32; dtype <= F64; dtype++) {
+        for (int trial = 0; trial < 300; trial++) {
+            int ndim = (int)rng_int(0, 4);
+            int64_t shape[MAX_TEST_DIMS];
+            for (int d = 0; d < ndim; d++) shape[d] = rng_int(0, 4) == 0 ? rng_int(0, 1) : rng_int(2, 40);
+            unsigned mask = (unsigned)rng_int(0, (1 << ndim) - 1);
+            int nans = rng_int(0, 4) == 0 ? (int)rng_int(1, 3) : 0;
+            check_reduce(dtype, ndim, shape, mask, random_layout(1), nans);
+        }
+    }
+}
+
+static void test_reduce_large(void)
+{
+    /* Large enough to thread; each exercises one work shape (full/chunks, columns, rows). */
+    static const struct {
+        int ndim;
+        int64_t shape[3];
+        unsigned mask;
+    } cases[] = {
+        {1, {200003}, 1},      /* single output, chunked */
+        {2, {3001, 70}, 1},    /* column sums */
+        {2, {70, 3001}, 2},    /* row sums */
+        {3, {7, 300, 40}, 5},  /* reduce outer and inner, keep the middle */
+        {3, {40, 31, 67}, 2},  /* reduce the middle */
+        {2, {1000, 300}, 3},   /* everything, 2-d */
+        {2, {20, 5000}, 1},    /* column sums wider than one tile: tiled differently for 1 and 2 threads */
+    };
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            for (int layout = 0; layout < 3; layout++)
+                check_reduce(dtype, cases[c].ndim, cases[c].shape, cases[c].mask,
+                             layout == 0 ? LAYOUT_CONTIGUOUS : random_layout(layout == 2), layout == 1 ? 2 : 0);
+}
+
+static void test_reduce_sum_accuracy(void)
+{
+    /* 1 + many tiny terms: naive float32 summation loses them, double accumulation keeps them. */
+    enum { N = 1 << 20 };
+    float *x = malloc(N * sizeof *x);
+    x[0] = 1.0f;
+    for (int i = 1; i < N; i++) x[i] = 0x1p-24f;
+    int64_t shape[1] = {N}, strides[1] = {1};
+    float out;
+    int status = ct_reduce_f32(CT_REDUCE_SUM, x, 0, NULL, NULL, 1, shape, strides, &out);
+    check(status == CT_OK && fabs(out - (1.0 + (N - 1) * 0x1p-24)) <= 0x1p-23, "f32 sum accumulates in double: %.9g",
+          out);
+    free(x);
+}
+
+static void test_reduce_errors(void)
+{
+    float x[4] = {1, 2, 3, 4}, out[4];
+    double xd[4] = {1, 2, 3, 4}, outd[4];
+    int64_t shape[1] = {4}, strides[1] = {1}, empty[1] = {0}, negative[1] = {-2};
+    int64_t many[CT_MAX_DIMS + 1];
+    for (int d = 0; d <= CT_MAX_DIMS; d++) many[d] = 1;
+    const int E = CT_ERR_INVALID_ARGUMENT;
+    check(ct_reduce_f32(3, x, 0, NULL, NULL, 1, shape, strides, out) == E, "reduce: unknown op");
+    check(ct_reduce_f32(-1, x, 0, NULL, NULL, 1, shape, strides, out) == E, "reduce: negative op");
+    check(ct_reduce_f32(CT_REDUCE_MAX, x, 0, NULL, NULL, 1, empty, strides, out) == E, "reduce: max of nothing");
+    check(ct_reduce_f64(CT_REDUCE_MIN, xd, 0, NULL, NULL, 1, empty, strides, outd) == E, "reduce: min of nothing");
+    check(ct_reduce_f64(CT_REDUCE_SUM, xd, 0, NULL, NULL, 1, empty, strides, outd) == CT_OK && outd[0] == 0,
+          "reduce: sum of nothing is 0");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 0, NULL, NULL, 1, negative, strides, out) == E, "reduce: negative size");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, -1, NULL, NULL, 1, shape, strides, out) == E, "reduce: outer_ndim < 0");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 0, NULL, NULL, CT_MAX_DIMS + 1, many, many, out) == E,
+          "reduce: inner_ndim > CT_MAX_DIMS");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 0, NULL, NULL, 1, shape, NULL, out) == E, "reduce: NULL inner strides");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 1, NULL, strides, 0, NULL, NULL, out) == E, "reduce: NULL outer shape");
+    check(ct_reduce_f32(CT_REDUCE_SUM, NULL, 0, NULL, NULL, 1, shape, strides, out) == E, "reduce: NULL x");
+    check(ct_reduce_f64(CT_REDUCE_SUM, xd, 0, NULL, NULL, 1, shape, strides, NULL) == E, "reduce: NULL out");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 0, NULL, NULL, 1, shape, strides, out) == CT_OK && out[0] == 10,
+          "reduce: 1 + 2 + 3 + 4");
+    check(ct_reduce_f32(CT_REDUCE_SUM, x, 1, shape, strides, 0, NULL, NULL, out) == CT_OK && out[2] == 3,
+          "reduce: nothing reduced copies x");
+    check(ct_reduce_f32(CT_REDUCE_SUM, NULL, 1, empty, strides, 1, shape, strides, NULL) == CT_OK,
+          "reduce: no outputs with NULL buffers");
+}
+
+/* ---------------------------------------------------------------- arg-max */
+
+static void check_argmax(int dtype, int ndim, const int64_t *shape, int axis, int layout, int ties, int nans)
+{
+    int64_t strides[MAX_TEST_DIMS];
+    make_strides(ndim, shape, layout, strides);
+    tensor x;
+    tensor_init(&x, dtype, ndim, shape, strides);
+    tensor_fill_random(&x, ties);
+    for (int i = 0; i < nans && x.span > 0; i++) store_at(&x, rng_int(0, x.span - 1), NAN);
+
+    int outer_ndim = 0;
+    int64_t outer_shape[MAX_TEST_DIMS], outer_strides[MAX_TEST_DIMS], outer_count = 1;
+    for (int d = 0; d < ndim; d++)
+        if (d != axis) {
+            outer_shape[outer_ndim] = shape[d], outer_strides[outer_ndim++] = strides[d];
+            outer_count *= shape[d];
+        }
+    int64_t *out1 = malloc((size_t)outer_count * sizeof *out1), *out2 = malloc((size_t)outer_count * sizeof *out2);
+    ct_set_num_threads(1);
+    int status1 = call_argmax(dtype, tensor_data(&x), outer_ndim, outer_shape, outer_strides, shape[axis],
+                              strides[axis], out1);
+    ct_set_num_threads(2);
+    int status2 = call_argmax(dtype, tensor_data(&x), outer_ndim, outer_shape, outer_strides, shape[axis],
+                              strides[axis], out2);
+    ct_set_num_threads(1);
+
+    char what[160];
+    snprintf(what, sizeof what, "argmax %s ndim=%d axis=%d layout=%d ties=%d nans=%d", dtype_name[dtype], ndim, axis,
+             layout, ties, nans);
+    if (shape[axis] == 0) {
+        check(status1 == CT_ERR_INVALID_ARGUMENT, "%s: empty axis must be rejected", what);
+    } else {
+        check(status1 == CT_OK && status2 == CT_OK, "%s: status %d / %d", what, status1, status2);
+        check(outer_count == 0 || memcmp(out1, out2, (size_t)outer_count * sizeof *out1) == 0,
+              "%s: 1 and 2 threads differ", what);
+        int64_t bad = 0;
+        for (int64_t o = 0; o < outer_count; o++) {
+            int64_t offset = 0, rest = o;
+            for (int d = outer_ndim - 1; d >= 0; d--) {
+                offset += (rest % outer_shape[d]) * outer_strides[d];
+                rest /= outer_shape[d];
+            }
+            int64_t want = 0;
+            double best = load_at(&x, x.origin + offset);
+            for (int64_t i = 1; i < shape[axis] && best == best; i++) {
+                double v = load_at(&x, x.origin + offset + i * strides[axis]);
+                if (v != v || v > best) best = v, want = i;
+            }
+            if (out1[o] != want) bad++;
+        }
+        check(bad == 0, "%s: %lld wrong indices", what, (long long)bad);
+    }
+    free(out1);
+    free(out2);
+    tensor_free(&x);
+}
+
+static void test_argmax(void)
+{
+    for (int dtype = F32; dtype <= F64; dtype++) {
+        for (int trial = 0; trial < 200; trial++) {
+            int ndim = (int)rng_int(1, 4);
+            int64_t shape[MAX_TEST_DIMS];
+            for (int d = 0; d < ndim; d++) shape[d] = rng_int(0, 4) == 0 ? rng_int(0, 1) : rng_int(2, 40);
+            int axis = (int)rng_int(0, ndim - 1);
+            check_argmax(dtype, ndim, shape, axis, random_layout(1), (int)rng_int(0, 1),
+                         rng_int(0, 3) == 0 ? (int)rng_int(1, 3) : 0);
+        }
+        int64_t large[2] = {300, 500};
+        check_argmax(dtype, 2, large, 1, LAYOUT_CONTIGUOUS, 1, 0);
+        check_argmax(dtype, 2, large, 0, LAYOUT_CONTIGUOUS, 0, 5);
+        check_argmax(dtype, 2, large, 1, LAYOUT_CONTIGUOUS, 0, 5); /* long contiguous rows with NaNs */
+    }
+    float x[3] = {1, 2, 3};
+    int64_t out[1], shape[1] = {0}, strides[1] = {1};
+    check(ct_argmax_f32(x, 0, NULL, NULL, 0, 1, out) == CT_ERR_INVALID_ARGUMENT, "argmax: axis_len 0");
+    check(ct_argmax_f32(x, 0, NULL, NULL, -1, 1, out) == CT_ERR_INVALID_ARGUMENT, "argmax: axis_len < 0");
+    check(ct_argmax_f32(NULL, 0, NULL, NULL, 3, 1, out) == CT_ERR_INVALID_ARGUMENT, "argmax: NULL x");
+    check(ct_argmax_f64(NULL, 0, NULL, NULL, 3, 1, NULL) == CT_ERR_INVALID_ARGUMENT, "argmax: NULL out");
+    check(ct_argmax_f32(x, 17, NULL, NULL, 3, 1, out) == CT_ERR_INVALID_ARGUMENT, "argmax: outer_ndim > 16");
+    check(ct_argmax_f32(NULL, 1, shape, strides, 3, 1, NULL) == CT_OK, "argmax: no outputs");
+    check(ct_argmax_f32(x + 2, 0, NULL, NULL, 3, -1, out) == CT_OK && out[0] == 0, "argmax: negative stride");
+    check(ct_argmax_f32(x, 0, NULL, NULL, 3, 0, out) == CT_OK && out[0] == 0, "argmax: zero stride ties");
+}
+
+int main(void)
+{
+    test_runtime();
+    test_matmul_errors();
+    test_matmul_kdim_zero_writes_zeros();
+    test_matmul_small_shapes();
+    test_matmul_blocking_edges();
+    test_matmul_batched();
+    test_reduce_errors();
+    test_reduce_sum_accuracy();
+    test_reduce_random();
+    test_reduce_large();
+    test_argmax();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
