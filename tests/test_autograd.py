@@ -129,7 +129,12 @@ def test_no_grad_builds_no_graph_and_works_as_decorator():
     def double(t):
         return t * 2
 
+    @tb.no_grad
+    def triple(t):
+        return t * 3
+
     assert not double(x).requires_grad
+    assert not triple(x).requires_grad
     assert tb.is_grad_enabled()
 
 

@@ -154,3 +154,13 @@ def test_empty_and_size_one_shapes_work():
     assert (tb.ones(0, 3) @ tb.ones(3, 2)).shape == (0, 2)
     assert_close(tb.ones(2, 0) @ tb.ones(0, 3), np.zeros((2, 3)))
     assert tb.ones(1, 1, 1).squeeze().shape == ()
+
+
+def test_functional_spellings_match_the_methods():
+    x = tb.randn(3, 4)
+    assert_close(tb.exp(x), x.exp())
+    assert_close(tb.sum(x, 1), x.sum(1))
+    assert_close(tb.softmax(x, dim=0), x.softmax(0))
+    assert tb.max(x, 1).indices.tolist() == x.max(1).indices.tolist()
+    with pytest.raises(TypeError, match="exp: expected a Tensor"):
+        tb.exp(1.0)

@@ -14,6 +14,7 @@ from tinygrad_bn.dtype import DType, bool_, float32, float64, int64
 from tinygrad_bn.function import enable_grad, is_grad_enabled, no_grad
 from tinygrad_bn.random import manual_seed
 from tinygrad_bn.tensor import (
+    FUNCTIONAL_METHODS,
     Tensor,
     arange,
     cat,
@@ -22,6 +23,7 @@ from tinygrad_bn.tensor import (
     from_numpy,
     full,
     full_like,
+    functional,
     linspace,
     matmul,
     one_hot,
@@ -37,6 +39,8 @@ from tinygrad_bn.tensor import (
     zeros,
     zeros_like,
 )
+
+globals().update(functional)  # tb.exp, tb.sum, tb.softmax, ... (see tensor.FUNCTIONAL_METHODS)
 
 float = float32
 double = float64
@@ -88,3 +92,4 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += list(FUNCTIONAL_METHODS)

@@ -27,7 +27,16 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
+    """Context manager and decorator, usable as ``@no_grad()`` and as bare ``@no_grad``."""
+
     enabled: bool
+
+    def __new__(cls, function: F | None = None):
+        mode = super().__new__(cls)
+        return mode(function) if callable(function) else mode
+
+    def __init__(self, function: F | None = None) -> None:
+        pass
 
     def __enter__(self) -> None:
         self._previous = is_grad_enabled()

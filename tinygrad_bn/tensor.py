@@ -1035,6 +1035,27 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return (tensor.unsqueeze(-1) == classes).long()
 
 
+def _method_as_function(name: str) -> Callable[..., Any]:
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor as the first argument, got {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``; see ``Tensor.{name}``."
+    return function
+
+
+# torch.exp(x), torch.sum(x, dim), ...: the functional spellings of the methods above.
+FUNCTIONAL_METHODS = (
+    "abs", "add", "amax", "amin", "argmax", "argmin", "chunk", "clamp", "clip", "cos", "div", "exp", "flatten",
+    "gather", "log", "log1p", "log_softmax", "logsumexp", "max", "maximum", "mean", "min", "minimum", "mul",
+    "permute", "pow", "relu", "reshape", "rsqrt", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square",
+    "squeeze", "std", "sub", "sum", "tanh", "transpose", "unsqueeze", "var",
+)  # fmt: skip
+functional = {name: _method_as_function(name) for name in FUNCTIONAL_METHODS}
+
+
 # --- creation -------------------------------------------------------------------------------------
 
 
