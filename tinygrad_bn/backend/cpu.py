@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_bn._ctensor_lib import check, int64_array, lib, pointer
+from tinygrad_bn._ctensor_lib import check, ffi, int64_array, lib, pointer
 from tinygrad_bn.backend.base import Backend
 
 _UNARY = {
@@ -167,35 +167,31 @@ class CPUBackend(Backend):
 
     # --- linear algebra -----------------------------------------------------------------------
     def matmul(self, a, b) -> np.ndarray:
-        batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        a = np.broadcast_to(a, batch_shape + a.shape[-2:])
-        b = np.broadcast_to(b, batch_shape + b.shape[-2:])
+        batch_shape = a.shape[:-2]
+        if a.shape[:-2] != b.shape[:-2]:  # broadcast batch dims become zero strides
+            batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            a = np.broadcast_to(a, batch_shape + a.shape[-2:])
+            b = np.broadcast_to(b, batch_shape + b.shape[-2:])
         (m, k), n = a.shape[-2:], b.shape[-1]
         out = np.empty(batch_shape + (m, n), dtype=a.dtype)
         if out.size == 0:
             return out
         a_strides, b_strides, out_strides = _element_strides(a), _element_strides(b), _element_strides(out)
         batch_ndim = len(batch_shape)
+        batch = (
+            (int64_array(batch_shape), int64_array(a_strides[:-2]), int64_array(b_strides[:-2]),
+             int64_array(out_strides[:-2]))
+            if batch_ndim
+            else (ffi.NULL,) * 4
+        )  # fmt: skip
         kernel = lib.ct_matmul_f32 if a.dtype == np.float32 else lib.ct_matmul_f64
         status = kernel(
-            m,
-            n,
-            k,
-            pointer(a),
-            a_strides[-2],
-            a_strides[-1],
-            pointer(b),
-            b_strides[-2],
-            b_strides[-1],
-            pointer(out),
-            out_strides[-2],
-            out_strides[-1],
-            batch_ndim,
-            int64_array(batch_shape),
-            int64_array(a_strides[:batch_ndim]),
-            int64_array(b_strides[:batch_ndim]),
-            int64_array(out_strides[:batch_ndim]),
-        )
+            m, n, k,
+            pointer(a), a_strides[-2], a_strides[-1],
+            pointer(b), b_strides[-2], b_strides[-1],
+            pointer(out), out_strides[-2], out_strides[-1],
+            batch_ndim, *batch,
+        )  # fmt: skip
         check(status, "matmul")
         return out
 
