@@ -215,3 +215,19 @@ def test_graph_is_freed_after_backward():
 def test_requires_grad_only_for_floating_point():
     with pytest.raises(RuntimeError, match="floating point"):
         tb.tensor([1, 2], requires_grad=True)
+
+
+def test_filling_a_tensor_with_history_is_an_error_not_a_wrong_gradient():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="fill_: overwriting a tensor that has autograd history"):
+        y.fill_(0)
+
+
+def test_retain_grad_follows_an_in_place_op_like_torch():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    y.sum().backward()
+    assert_close(y.grad, [1.0, 1.0])

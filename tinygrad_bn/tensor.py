@@ -905,6 +905,11 @@ class Tensor:
             )
         if dtypes.promote_types(result.dtype, self.dtype) is not self.dtype:
             raise RuntimeError(f"{op}: a result of dtype {result.dtype} cannot be written into a {self.dtype} tensor")
+        if recording and self._grad_fn is not None and not result.requires_grad:
+            raise RuntimeError(
+                f"{op}: overwriting a tensor that has autograd history with a value that has none is not "
+                "differentiable here; use an out-of-place op or detach() first"
+            )
         if recording and result.requires_grad and self._base is not None:
             raise RuntimeError(
                 f"{op}: in-place ops on a view are not differentiable here; clone() the view or use out-of-place ops"
@@ -913,6 +918,8 @@ class Tensor:
             self.backend.assign(self._buffer, None, result.to(self.dtype)._buffer)
         self._version.value += 1
         if recording and result.requires_grad:
+            if self._grad_fn is not None:
+                self._grad_fn.retained_output = None  # .grad now belongs to the new value
             self._grad_fn, self._requires_grad = result._grad_fn, True
             self._grad_fn.bind_output(self)
             if self._retains_grad:
