@@ -103,6 +103,133 @@ def test_in_place_ops_on_non_leaves_are_differentiable_like_torch():
     assert_close(x.grad, tx.grad)
 
 
+def _view_taken_before_the_base_changes(lib, x, w):
+    y = x * 1
+    v = y[0]
+    y.mul_(2)
+    return v.sum()
+
+
+def _in_place_product_with_a_tensor_that_requires_grad(lib, x, w):
+    y = x * 1
+    y.mul_(w)
+    y.div_(w + 3)
+    return y.sum()
+
+
+def _in_place_write_through_a_view(lib, x, w):
+    y = x * 1
+    y[:, 1].add_(w)
+    y[1].mul_(w)
+    return (y * y).sum()
+
+
+def _view_of_a_view_after_writes_through_another_view(lib, x, w):
+    y = x * 1
+    row = y[1]
+    first = row[0:1]
+    column = y.T[0]
+    column.mul_(w)
+    return (first * first).sum() + row.sum() + y.sum()
+
+
+def _setitem_then_read_an_older_transposed_view(lib, x, w):
+    y = x * 1
+    v = y.T
+    y[0] = w * 3
+    return (v * v).sum()
+
+
+def _base_without_grad_receives_a_value_with_grad(lib, x, w):
+    y = lib.zeros(2, 2, dtype=x.dtype)
+    v = y[0]
+    y.add_(x)
+    return (v * w).sum()
+
+
+def _fill_and_copy_cut_the_gradient_to_the_old_value(lib, x, w):
+    y = x * 2
+    y[0].fill_(3.0)
+    z = x * 3
+    z[1].copy_(w)
+    return (y * z).sum()
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        _view_taken_before_the_base_changes,
+        _in_place_product_with_a_tensor_that_requires_grad,
+        _in_place_write_through_a_view,
+        _view_of_a_view_after_writes_through_another_view,
+        _setitem_then_read_an_older_transposed_view,
+        _base_without_grad_receives_a_value_with_grad,
+        _fill_and_copy_cut_the_gradient_to_the_old_value,
+    ],
+)
+def test_in_place_writes_and_views_give_torchs_gradients(scenario):
+    values, weights = [[1.0, -2.0], [3.0, 0.5]], [1.5, -0.25]
+    x, w = (
+        tb.tensor(values, dtype=tb.float64, requires_grad=True),
+        tb.tensor(weights, dtype=tb.float64, requires_grad=True),
+    )
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    tw = torch.tensor(weights, dtype=torch.float64, requires_grad=True)
+    out, expected = scenario(tb, x, w), scenario(torch, tx, tw)
+    assert_close(out, expected.detach())
+    out.backward()
+    expected.backward()
+    assert_close(x.grad, tx.grad)
+    assert_close(w.grad, tw.grad)
+
+
+def test_in_place_writes_through_a_view_are_differentiable_twice():
+    def second_derivative(lib, x):
+        y = x * x
+        y[1:].mul_(x[1:])
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        return lib.autograd.grad(g.sum(), x)[0]
+
+    x = tb.tensor([1.0, 2.0, -3.0], dtype=tb.float64, requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, -3.0], dtype=torch.float64, requires_grad=True)
+    assert_close(second_derivative(tb, x), second_derivative(torch, tx))
+
+
+def test_in_place_ops_leave_no_reference_cycles():
+    gc.collect()
+    gc.disable()
+    try:
+        x = tb.ones(3, requires_grad=True)
+        y = x * 2
+        view = y[1:]
+        y.mul_(x)
+        view.add_(1)
+        alive = weakref.ref(y)
+        del y, view
+        assert alive() is None, "the rebased tensor was kept alive by its own graph"
+    finally:
+        gc.enable()
+
+
+def test_writing_into_a_broadcast_view_is_a_clear_error():
+    expanded = tb.zeros(1, 3).expand(4, 3)
+    with pytest.raises(RuntimeError, match=r"add_: the tensor of shape \(4, 3\) is a broadcast"):
+        expanded.add_(1)
+    with pytest.raises(RuntimeError, match="setitem: .*broadcast"):
+        expanded[0] = 1.0
+
+
+def test_in_place_writes_through_views_that_cannot_be_differentiated_are_errors():
+    leaf = tb.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_: a view of a leaf tensor that requires grad"):
+        leaf[0:2].add_(1)
+    y = tb.ones(3) * 1
+    with tb.no_grad():
+        view = y[0:2]
+    with pytest.raises(RuntimeError, match="made under no_grad"):
+        view.add_(leaf[0:2])
+
+
 def test_views_share_memory_and_version_with_their_base():
     base = tb.zeros(2, 3)
     view = base.view(3, 2)
@@ -217,13 +344,6 @@ def test_requires_grad_only_for_floating_point():
         tb.tensor([1, 2], requires_grad=True)
 
 
-def test_filling_a_tensor_with_history_is_an_error_not_a_wrong_gradient():
-    x = tb.tensor([1.0, 2.0], requires_grad=True)
-    y = x * 2
-    with pytest.raises(RuntimeError, match="fill_: overwriting a tensor that has autograd history"):
-        y.fill_(0)
-
-
 def test_retain_grad_follows_an_in_place_op_like_torch():
     x = tb.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
@@ -231,3 +351,12 @@ def test_retain_grad_follows_an_in_place_op_like_torch():
     y.mul_(3)
     y.sum().backward()
     assert_close(y.grad, [1.0, 1.0])
+
+
+def test_gradients_accumulate_into_the_same_grad_tensor_like_torch():
+    x = tb.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    grad = x.grad
+    (x * x).sum().backward()
+    assert x.grad is grad
+    assert_close(grad, [5.0, 7.0])

@@ -22,11 +22,13 @@ def _node(tensor: Tensor) -> Node:
     return tensor._grad_fn if tensor._grad_fn is not None else tensor
 
 
-def _edges(node: Node) -> tuple[tuple[Tensor, Node], ...]:
-    """(input tensor, input node) for each input of an op node that wants a gradient."""
+def _edges(node: Node) -> tuple[tuple[tuple[int, ...], Node], ...]:
+    """(input shape, input node) for each input of an op node that wants a gradient."""
     if getattr(node, "edges", None) is None:  # a leaf
         return ()
-    return tuple((t, edge) for t, edge, needs in zip(node.inputs, node.edges, node.needs_input_grad) if needs)
+    return tuple(
+        (shape, edge) for shape, edge, needs in zip(node.input_shapes, node.edges, node.needs_input_grad) if needs
+    )
 
 
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -116,9 +118,9 @@ def _propagate(
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for (tensor, edge), input_grad in zip(_edges(node), _wanted(node, input_grads)):
+            for (shape, edge), input_grad in zip(_edges(node), _wanted(node, input_grads)):
                 if input_grad is not None:
-                    input_grad = input_grad.sum_to_size(tensor.shape)
+                    input_grad = input_grad.sum_to_size(shape)
                     grads[id(edge)] = grads[id(edge)] + input_grad if id(edge) in grads else input_grad
             if not retain_graph:
                 node.release()

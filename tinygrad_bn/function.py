@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -76,14 +75,18 @@ class Function:
     """Base class of every op. Subclasses define ``forward(self, *buffers, **params)`` and
     ``backward(self, grad) -> gradient per input`` side by side.
 
-    ``self.inputs`` are the input Tensors, ``self.backend`` their device's backend,
-    ``self.needs_input_grad[i]`` whether input i wants a gradient.
+    During ``forward``, ``self.inputs`` are the input Tensors; afterwards only their shapes
+    (``self.input_shapes``) stay, so the graph never holds the tensors it was built from (a tensor
+    rebased by an in-place op would otherwise reach itself through its own history).
+    ``self.backend`` is their device's backend, ``self.needs_input_grad[i]`` whether input i wants
+    a gradient.
     """
 
     is_view = False  # movement ops whose output may alias the input's memory
 
     def __init__(self, inputs: tuple[Tensor, ...]):
-        self.inputs = inputs
+        self.inputs: tuple[Tensor, ...] | None = inputs
+        self.input_shapes = tuple(t.shape for t in inputs)
         # The graph's edges: each input's producer at this moment (or the input itself, for a
         # leaf). Held apart from ``inputs`` so an in-place op that later gives an input a new
         # producer does not rewire gradients recorded before it.
@@ -92,8 +95,7 @@ class Function:
         self.needs_input_grad = tuple(t.requires_grad for t in inputs)
         self.retained_output: Callable[[], Tensor | None] | None = None
         self._saved: tuple[tuple[Tensor, int], ...] | None = ()
-        self._output: Callable[[], Tensor | None] | None = None
-        self._output_version = 0
+        self._output: tuple | None = None  # (buffer, device, version counter, version at save)
         self._saves_output = False
 
     # --- what backward needs -----------------------------------------------------------------
@@ -111,7 +113,8 @@ class Function:
         return (a if self.needs_input_grad[1] else None, b if self.needs_input_grad[0] else None)
 
     def save_output(self) -> None:
-        """Keep the output for backward (held weakly: the graph must not keep itself alive)."""
+        """Keep the output for backward. Its buffer is kept, not the Tensor (whose grad_fn is this
+        op: holding it would make the graph a reference cycle)."""
         self._saves_output = True
 
     @property
@@ -125,10 +128,15 @@ class Function:
 
     @property
     def output(self) -> Tensor:
-        tensor = self._output() if self._output is not None else None
-        if tensor is None:
+        """The saved output, as a tensor whose grad_fn is this op (so double backward works)."""
+        from tinygrad_bn.tensor import Tensor
+
+        if self._output is None:
             raise RuntimeError(f"{self.name}: {FREED_GRAPH_MESSAGE}")
-        self._check_version(tensor, self._output_version)
+        buffer, device, counter, version = self._output
+        tensor = Tensor._wrap(buffer, device)
+        tensor._version, tensor._grad_fn, tensor._requires_grad = counter, self, True
+        self._check_version(tensor, version)
         return tensor
 
     def _check_version(self, tensor: Tensor, version: int) -> None:
@@ -142,8 +150,7 @@ class Function:
     def bind_output(self, tensor: Tensor) -> None:
         """Make ``tensor`` this op's output (at its current version)."""
         if self._saves_output:
-            self._output = weakref.ref(tensor)
-            self._output_version = tensor._version.value
+            self._output = (tensor._buffer, tensor.device, tensor._version, tensor._version.value)
 
     def release(self) -> None:
         """Drop what backward needed; a second backward through here then raises."""
@@ -171,9 +178,13 @@ class Function:
                 )
         ctx = cls(inputs)
         out = Tensor._wrap(ctx.forward(*(t._buffer for t in inputs), **params), device)
+        ctx.inputs = None
+        recording = is_grad_enabled()
         if cls.is_view and ctx.backend.shares_memory(out._buffer, inputs[0]._buffer):
-            out._become_view_of(inputs[0])
-        if is_grad_enabled() and any(ctx.needs_input_grad):
+            # Views made while recording remember how to be re-derived from their input, so an
+            # in-place write to their base (or through them) can give them a fresh grad_fn.
+            out._become_view_of(inputs[0], (inputs[0], cls, params) if recording else None)
+        if recording and any(ctx.needs_input_grad):
             out._requires_grad = True
             out._grad_fn = ctx
             ctx.bind_output(out)

@@ -19,7 +19,7 @@ from tinygrad_bn import autograd
 from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.backend import CPU, Backend, Device, get_backend
 from tinygrad_bn.dtype import DType
-from tinygrad_bn.function import Function, is_grad_enabled, no_grad
+from tinygrad_bn.function import Function, enable_grad, is_grad_enabled, no_grad
 from tinygrad_bn.ops import elementwise, movement, reduce
 from tinygrad_bn.ops.matmul import Matmul
 from tinygrad_bn.ops.movement import INDEX_SLOT
@@ -126,6 +126,8 @@ class Tensor:
         "_requires_grad",
         "_retains_grad",
         "_version",
+        "_view_replay",
+        "_views",
         "grad",
     )
     __array_priority__ = 1000  # NumPy scalars on the left defer to our reflected operators
@@ -148,7 +150,9 @@ class Tensor:
         self._requires_grad = False
         self._retains_grad = False
         self._version = _VersionCounter()
-        self._base: Tensor | None = None
+        self._base: Tensor | None = None  # the tensor owning the memory this view looks into
+        self._view_replay: tuple | None = None  # (parent, view op, params) that re-derive this view
+        self._views: dict[int, weakref.ref] | None = None  # on a base: its live replayable views, oldest first
         self.grad: Tensor | None = None
 
     @classmethod
@@ -158,9 +162,49 @@ class Tensor:
         tensor._init(buffer, device)
         return tensor
 
-    def _become_view_of(self, base: Tensor) -> None:
-        self._base = base._base if base._base is not None else base
-        self._version = base._version
+    def _become_view_of(self, base: Tensor, replay: tuple | None) -> None:
+        """Make this tensor a view into ``base``'s memory; ``replay`` = (parent, view op, params)."""
+        root = base._base if base._base is not None else base
+        self._base, self._version, self._view_replay = root, base._version, replay
+        if replay is not None:
+            if root._views is None:
+                root._views = {}
+            views, key = root._views, id(self)
+            views[key] = weakref.ref(self, lambda _, views=views, key=key: views.pop(key, None))
+
+    def _view_chain(self) -> tuple | None:
+        """The (view op, params) steps from this view's base to it; None where one is not replayable
+        (a view made under no_grad, or of a detached tensor)."""
+        steps = []
+        tensor = self
+        while tensor._base is not None:
+            if tensor._view_replay is None:
+                return None
+            parent, function, params = tensor._view_replay
+            steps.append((function, params))
+            tensor = parent
+        return tuple(reversed(steps))
+
+    def _rebase(self, grad_fn: Function) -> None:
+        """Make ``grad_fn`` this tensor's producer (after an in-place write)."""
+        if self._grad_fn is not None:
+            self._grad_fn.retained_output = None  # .grad now belongs to the new value
+        self._grad_fn, self._requires_grad = grad_fn, True
+        if self._retains_grad:
+            grad_fn.retained_output = weakref.ref(self)
+
+    def _refresh_views(self) -> None:
+        """Re-derive every live view of this (just rebased) base from it, so gradients through a
+        view taken before the in-place write see the new value's graph, as in PyTorch."""
+        for ref in list((self._views or {}).values()):
+            view = ref()
+            if view is None:
+                continue
+            parent, function, params = view._view_replay
+            with enable_grad():
+                fresh = function.apply(parent, **params)
+            if fresh._grad_fn is not None:
+                view._rebase(fresh._grad_fn)
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -234,7 +278,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph."""
         out = Tensor._wrap(self._buffer, self._device)
-        out._become_view_of(self)
+        out._version = self._version  # shares the memory, so in-place writes are still seen
         return out
 
     @property
@@ -249,11 +293,14 @@ class Tensor:
 
     def _accumulate_grad(self, grad: Tensor) -> None:
         # NOTE: the first gradient is copied, so .grad never aliases another tensor's memory and is
-        # dense and writable (backward ops return broadcast views freely).
+        # dense and writable (backward ops return broadcast views freely). Later ones are added in
+        # place, as in PyTorch, unless a graph is being built through .grad (create_graph=True).
         if self.grad is None:
             self.grad = grad.clone()
-        else:
+        elif is_grad_enabled() or self.grad.requires_grad:
             self.grad = self.grad + grad
+        else:
+            self.grad.add_(grad)
 
     # --- conversion --------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -884,72 +931,93 @@ class Tensor:
                 f"setitem: a value of shape {value.shape} cannot be written into a slice of shape {target_shape}"
             )
         if is_grad_enabled() and (self._requires_grad or value.requires_grad):
-            self._inplace("setitem", lambda old: movement.SetItem.apply(old, value, *index_tensors, key=normalized))
+            self._inplace(
+                "setitem", lambda old: movement.SetItem.apply(old, value, *index_tensors, key=normalized), value
+            )
         else:  # nothing to differentiate: write straight into memory
+            self._check_writable("setitem")
             key_with_buffers = movement.fill_key(normalized, tuple(t._buffer for t in index_tensors))
             self.backend.assign(self._buffer, key_with_buffers, value._buffer)
             self._version.value += 1
 
     # --- in-place ops -------------------------------------------------------------------------
-    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
-        """Write ``compute(current self)`` into self's memory, rebasing the graph onto the result."""
-        recording = is_grad_enabled()
-        if recording and self.is_leaf and self._requires_grad:
+    def _check_writable(self, op: str) -> None:
+        if not self.backend.is_writable(self._buffer):
             raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be modified in place; do it inside `with tb.no_grad():`"
+                f"{op}: the tensor of shape {self.shape} is a broadcast (expanded) view or read-only memory "
+                "(several elements may share one memory location); clone() it before writing to it"
             )
-        result = compute(self)
+
+    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor], *operands: Any) -> Tensor:
+        """Write ``compute(current value)`` into self's memory and rebase the graph onto the result.
+
+        When recording, ``compute`` runs on a copy of the current value, so ops that save their
+        input (``y.mul_(w)`` needs the old y for w's gradient) keep the value they saw. A write
+        through a view also rebases the view's base (``ViewScatter``), and every view of a
+        rebased base is re-derived from it.
+        """
+        self._check_writable(op)
+        recording = is_grad_enabled()
+        wants_graph = recording and (
+            self._requires_grad or builtins.any(isinstance(t, Tensor) and t._requires_grad for t in operands)
+        )
+        root = self._base if self._base is not None else self
+        if wants_graph and root.is_leaf and root._requires_grad:
+            what = "a leaf tensor" if root is self else "a view of a leaf tensor"
+            raise RuntimeError(
+                f"{op}: {what} that requires grad cannot be modified in place; do it inside `with tb.no_grad():`"
+            )
+        result = compute(self.clone() if wants_graph else self)
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op}: a result of shape {result.shape} cannot be written into a tensor of shape {self.shape}"
             )
         if dtypes.promote_types(result.dtype, self.dtype) is not self.dtype:
             raise RuntimeError(f"{op}: a result of dtype {result.dtype} cannot be written into a {self.dtype} tensor")
-        if recording and self._grad_fn is not None and not result.requires_grad:
+        views = self._view_chain() if self._base is not None else ()
+        if recording and result.requires_grad and views is None:
             raise RuntimeError(
-                f"{op}: overwriting a tensor that has autograd history with a value that has none is not "
-                "differentiable here; use an out-of-place op or detach() first"
+                f"{op}: this view was made under no_grad or from a detached tensor, so an in-place write "
+                "through it cannot be differentiated; clone() it first"
             )
-        if recording and result.requires_grad and self._base is not None:
-            raise RuntimeError(
-                f"{op}: in-place ops on a view are not differentiable here; clone() the view or use out-of-place ops"
-            )
+        result = result.to(self.dtype)
         with no_grad():
-            self.backend.assign(self._buffer, None, result.to(self.dtype)._buffer)
+            self.backend.assign(self._buffer, None, result._buffer)
         self._version.value += 1
         if recording and result.requires_grad:
-            if self._grad_fn is not None:
-                self._grad_fn.retained_output = None  # .grad now belongs to the new value
-            self._grad_fn, self._requires_grad = result._grad_fn, True
-            self._grad_fn.bind_output(self)
-            if self._retains_grad:
-                self._grad_fn.retained_output = weakref.ref(self)
+            if self._base is None:
+                self._rebase(result._grad_fn)
+            else:
+                with enable_grad():
+                    new_root = movement.ViewScatter.apply(root, result, views=views)
+                root._rebase(new_root._grad_fn)
+            root._refresh_views()
         return self
 
     def add_(self, other: Operand, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("add_", lambda x: x + (other * alpha if alpha != 1 else other))
+        return self._inplace("add_", lambda x: x + (other * alpha if alpha != 1 else other), other)
 
     def sub_(self, other: Operand, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("sub_", lambda x: x - (other * alpha if alpha != 1 else other))
+        return self._inplace("sub_", lambda x: x - (other * alpha if alpha != 1 else other), other)
 
     def mul_(self, other: Operand) -> Tensor:
-        return self._inplace("mul_", lambda x: x * other)
+        return self._inplace("mul_", lambda x: x * other, other)
 
     def div_(self, other: Operand) -> Tensor:
-        return self._inplace("div_", lambda x: x / other)
+        return self._inplace("div_", lambda x: x / other, other)
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         return self._inplace("clamp_", lambda x: x.clamp(min, max))
 
     def fill_(self, value: Scalar) -> Tensor:
-        return self._inplace("fill_", lambda x: x.new_full(x.shape, value))
+        return self._inplace("fill_", lambda x: _overwritten(x, x.new_full((), value)))
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def copy_(self, source: Tensor) -> Tensor:
         """Write ``source`` (broadcast to this shape) into this tensor."""
-        return self._inplace("copy_", lambda x: source.to(x.dtype).expand(x.shape) + x.new_zeros(()))
+        return self._inplace("copy_", lambda x: _overwritten(x, source.to(x.dtype)), source)
 
     def __iadd__(self, other: Operand) -> Tensor:
         return self.add_(other)
@@ -965,6 +1033,12 @@ class Tensor:
 
 
 # --- functions of tensors -----------------------------------------------------------------------
+
+
+def _overwritten(old: Tensor, new: Tensor) -> Tensor:
+    """``new`` broadcast to ``old``'s shape, with a zero gradient for ``old`` (for fill_ and copy_)."""
+    return where(old.new_zeros((), dtypes.bool_), old, new)
+
 
 
 def where(condition: Tensor, input: Operand, other: Operand) -> Tensor:

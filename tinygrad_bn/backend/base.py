@@ -47,7 +47,7 @@ class Backend(ABC):
 
     @abstractmethod
     def cast(self, buffer: Buffer, dtype: np.dtype) -> Buffer:
-        """A new buffer with the values converted to ``dtype``."""
+        """A new dense row-major buffer with the values converted to ``dtype``."""
 
     @abstractmethod
     def contiguous(self, buffer: Buffer) -> Buffer:
@@ -56,6 +56,10 @@ class Backend(ABC):
     @abstractmethod
     def assign(self, destination: Buffer, key: IndexKey | None, source: Buffer) -> None:
         """Write ``source`` (broadcast) into ``destination[key]`` (all of it when key is None)."""
+
+    @abstractmethod
+    def is_writable(self, buffer: Buffer) -> bool:
+        """Whether ``assign`` may write into ``buffer`` (not a broadcast view, not read-only memory)."""
 
     @abstractmethod
     def shares_memory(self, a: Buffer, b: Buffer) -> bool:

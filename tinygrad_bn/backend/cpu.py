@@ -91,7 +91,7 @@ class CPUBackend(Backend):
         return np.full(shape, value, dtype=dtype)
 
     def cast(self, buffer, dtype) -> np.ndarray:
-        return _array(buffer.astype(dtype))
+        return _array(buffer.astype(dtype, order="C"))
 
     def contiguous(self, buffer) -> np.ndarray:
         return np.ascontiguousarray(buffer)
@@ -99,10 +99,14 @@ class CPUBackend(Backend):
     def assign(self, destination, key, source) -> None:
         destination[... if key is None else key] = source
 
+    def is_writable(self, buffer) -> bool:
+        return bool(buffer.flags.writeable)  # broadcast views (np.broadcast_to) are read-only
+
     def shares_memory(self, a, b) -> bool:
         return bool(np.may_share_memory(a, b))
 
     # --- elementwise ------------------------------------------------------------------------
+    @np.errstate(all="ignore")  # inf and NaN are results, as in PyTorch, not warnings
     def unary(self, op, x) -> np.ndarray:
         if op == "sigmoid":
             return _array(_sigmoid(x))
@@ -110,6 +114,7 @@ class CPUBackend(Backend):
             return _array(np.maximum(x, 0).astype(x.dtype, copy=False))
         return _array(_UNARY[op](x))
 
+    @np.errstate(all="ignore")
     def binary(self, op, a, b) -> np.ndarray:
         return _array(_BINARY[op](a, b))
 

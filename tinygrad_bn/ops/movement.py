@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tinygrad_bn.function import Function
+from typing import TYPE_CHECKING
+
+from tinygrad_bn.function import Function, no_grad
+
+if TYPE_CHECKING:
+    from tinygrad_bn.tensor import Tensor
 
 
 class Reshape(Function):
@@ -12,13 +17,13 @@ class Reshape(Function):
         out = self.backend.reshape(x, shape, allow_copy)
         if out is None:
             raise RuntimeError(
-                f"view: shape {tuple(self.inputs[0].shape)} cannot be viewed as {shape} without a copy "
+                f"view: shape {self.input_shapes[0]} cannot be viewed as {shape} without a copy "
                 "because of the tensor's strides; use .reshape(...) instead"
             )
         return out
 
     def backward(self, grad):
-        return grad.reshape(self.inputs[0].shape)
+        return grad.reshape(self.input_shapes[0])
 
 
 class Permute(Function):
@@ -42,7 +47,7 @@ class Expand(Function):
         return self.backend.expand(x, shape)
 
     def backward(self, grad):
-        return grad.sum_to_size(self.inputs[0].shape)
+        return grad.sum_to_size(self.input_shapes[0])
 
 
 class Contiguous(Function):
@@ -69,12 +74,12 @@ class GetItem(Function):
     is_view = True
 
     def forward(self, x, *index_buffers, key=()):
-        self.key = key
+        self.key, self.index_tensors = key, self.inputs[1:]
         return self.backend.getitem(x, fill_key(key, index_buffers))
 
     def backward(self, grad):
-        index_tensors = self.inputs[1:]
-        grad_x = IndexAdd.apply(grad, *index_tensors, shape=self.inputs[0].shape, key=self.key)
+        index_tensors = self.index_tensors
+        grad_x = IndexAdd.apply(grad, *index_tensors, shape=self.input_shapes[0], key=self.key)
         return (grad_x, *[None] * len(index_tensors))
 
 
@@ -82,11 +87,11 @@ class IndexAdd(Function):
     """``zeros(shape)`` with ``source`` added at ``[key]``: the adjoint of GetItem."""
 
     def forward(self, source, *index_buffers, shape=(), key=()):
-        self.key = key
+        self.key, self.index_tensors = key, self.inputs[1:]
         return self.backend.index_add(shape, fill_key(key, index_buffers), source)
 
     def backward(self, grad):
-        index_tensors = self.inputs[1:]
+        index_tensors = self.index_tensors
         return (GetItem.apply(grad, *index_tensors, key=self.key), *[None] * len(index_tensors))
 
 
@@ -94,19 +99,57 @@ class SetItem(Function):
     """``x`` with ``x[key]`` replaced by ``value`` (broadcast), as a new tensor."""
 
     def forward(self, x, value, *index_buffers, key=()):
-        self.key = key
+        self.key, self.index_tensors = key, self.inputs[2:]
         out = self.backend.cast(x, x.dtype)
         self.backend.assign(out, fill_key(key, index_buffers), value)
         return out
 
     def backward(self, grad):
-        index_tensors = self.inputs[2:]
+        index_tensors = self.index_tensors
         grad_x = grad_value = None
         if self.needs_input_grad[0]:
             grad_x = SetItem.apply(grad, grad.new_zeros(()), *index_tensors, key=self.key)
         if self.needs_input_grad[1]:
             grad_value = GetItem.apply(grad, *index_tensors, key=self.key)
         return (grad_x, grad_value, *[None] * len(index_tensors))
+
+
+class ViewScatter(Function):
+    """``base`` with the view ``views(base)`` replaced by ``value``: how an in-place write through
+    a view reaches its base's graph. ``views`` is the chain of (view op, params) from base to view.
+
+    d/dbase = grad with the view's region zeroed; d/dvalue = views(grad).
+    """
+
+    def forward(self, base, value, views=()):
+        from tinygrad_bn.tensor import Tensor
+
+        self.views = views
+        out = self.backend.cast(base, base.dtype)
+        with no_grad():
+            region = replay_views(Tensor._wrap(out, self.inputs[0].device), views)
+        if not self.backend.shares_memory(region._buffer, out):
+            raise RuntimeError(
+                f"in-place write through a view: the view of a tensor of shape {self.input_shapes[0]} cannot be "
+                "re-derived from a dense copy of it; clone() the view before modifying it"
+            )
+        self.backend.assign(region._buffer, None, value)
+        return out
+
+    def backward(self, grad):
+        grad_base = grad_value = None
+        if self.needs_input_grad[0]:
+            grad_base = ViewScatter.apply(grad, grad.new_zeros(self.input_shapes[1]), views=self.views)
+        if self.needs_input_grad[1]:
+            grad_value = replay_views(grad, self.views)
+        return grad_base, grad_value
+
+
+def replay_views(tensor: Tensor, views: tuple) -> Tensor:
+    """Apply a chain of (view op, params) to ``tensor`` (copying where its layout needs it)."""
+    for function, params in views:
+        tensor = function.apply(tensor, **({**params, "allow_copy": True} if function is Reshape else params))
+    return tensor
 
 
 class Pad(Function):
@@ -125,7 +168,7 @@ class Concatenate(Function):
         return self.backend.concatenate(list(buffers), axis)
 
     def backward(self, grad):
-        sizes = [t.shape[self.axis] for t in self.inputs]
+        sizes = [shape[self.axis] for shape in self.input_shapes]
         return tuple(grad.split(sizes, dim=self.axis))
 
 

@@ -15,7 +15,7 @@ class Sum(Function):
         return self.backend.reduce("sum", x, axes, keepdim)
 
     def backward(self, grad):  # every input element contributes once
-        shape = self.inputs[0].shape
+        shape = self.input_shapes[0]
         return grad.reshape(_keepdim_shape(shape, self.axes)).expand(shape)
 
 
