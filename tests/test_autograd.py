@@ -215,7 +215,7 @@ def test_writing_into_a_broadcast_view_is_a_clear_error():
     expanded = tb.zeros(1, 3).expand(4, 3)
     with pytest.raises(RuntimeError, match=r"add_: the tensor of shape \(4, 3\) is a broadcast"):
         expanded.add_(1)
-    with pytest.raises(RuntimeError, match="setitem: .*broadcast"):
+    with pytest.raises(RuntimeError, match=r"setitem: .*broadcast"):
         expanded[0] = 1.0
 
 

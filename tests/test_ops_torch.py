@@ -42,6 +42,7 @@ UNARY = {
     "sigmoid": (lambda x: x.sigmoid(), lambda x: x.sigmoid(), None),
     "relu": (lambda x: x.relu(), lambda x: x.relu(), None),
     "square": (lambda x: x.square(), lambda x: x.square(), None),
+    "sign": (lambda x: x.sign() * x, lambda x: x.sign() * x, None),
     "clamp": (lambda x: x.clamp(-0.5, 1.0), lambda x: x.clamp(-0.5, 1.0), None),
     "clamp_min": (lambda x: x.clamp(min=0.1), lambda x: x.clamp(min=0.1), None),
     "pow_scalar": (lambda x: x**3, lambda x: x**3, None),
@@ -328,3 +329,73 @@ def test_setitem_gradient_matches_torch():
     x = tb.randn(3, 2, dtype=F64, requires_grad=True)
     v = tb.randn(2, dtype=F64, requires_grad=True)
     check_against_torch(ours, ours, x, v)
+
+
+@given(data=st.data())
+def test_clamp_with_tensor_bounds_matches_torch(data):
+    low_shape, high_shape = data.draw(mutually_broadcastable_shapes(2))
+    x = data.draw(any_layout(np.broadcast_shapes(low_shape, high_shape)))  # torch's backward needs x the widest
+    # NOTE: min < max strictly: at min == max PyTorch sends x's gradient to neither bound, we to the active one.
+    low = data.draw(any_layout(low_shape, st.floats(-2, -0.6, width=64)))
+    high = data.draw(any_layout(high_shape, st.floats(-0.5, 2, width=64)))
+    check_against_torch(lambda *t: t[0].clamp(t[1], t[2]), lambda *t: t[0].clamp(t[1], t[2]), x, low, high)
+
+
+SEMANTICS = {
+    "0-d float64 does not widen float32": lambda lib: lib.tensor([1.5, 2]) + lib.tensor(2.0, dtype=lib.float64),
+    "0-d float64 widens int64": lambda lib: lib.tensor([1, 2]) + lib.tensor(2.5, dtype=lib.float64),
+    "0-d int64 widens bool": lambda lib: lib.tensor([True, False]) + lib.tensor(2),
+    "two 0-d tensors promote": lambda lib: lib.tensor(1.0) * lib.tensor(2.0, dtype=lib.float64),
+    "numpy float64 in a list": lambda lib: lib.tensor([np.float64(1.5), 2.0]),
+    "float bounds clamp an int tensor": lambda lib: lib.tensor([1, 2, 3]).clamp(0.5, 2.5),
+    "int bounds keep an int tensor": lambda lib: lib.tensor([1, 5, 3]).clamp(2, 4),
+    "sum over an empty dim tuple reduces everything": lambda lib: lib.tensor([[1.0, 2], [3, 4]]).sum(dim=()),
+    "mean over an empty dim list reduces everything": lambda lib: lib.tensor([[1.0, 2], [3, 4]]).mean([]),
+    "sum with a dtype": lambda lib: lib.tensor([1, 2]).sum(dtype=lib.float64),
+    "bool sum is int64": lambda lib: lib.tensor([True, True, False]).sum(),
+    "var with positional unbiased": lambda lib: lib.tensor([[1.0, 2, 4], [3, 4, 9]]).var(1, False),
+    "var(False) is the population variance": lambda lib: lib.tensor([1.0, 2, 4]).var(False),
+    "std unbiased keepdim": lambda lib: lib.tensor([[1.0, 2, 4], [3, 4, 9]]).std(0, True, True),
+    "max of two tensors": lambda lib: lib.max(lib.tensor([1.0, 5, 3]), lib.tensor([4.0, 2, 3])),
+    "min of two tensors": lambda lib: lib.min(lib.tensor([1.0, 5, 3]), lib.tensor([4.0, 2, 3])),
+    "argmin of int64 extremes": lambda lib: lib.tensor([5, -(2**63), 2**63 - 1]).argmin(),
+    "min(dim) of int64 extremes": lambda lib: lib.tensor([[5, -(2**63)], [2**63 - 1, 0]]).min(1).values,
+    "argmin picks the first NaN": lambda lib: lib.tensor([1.0, float("nan"), -3, float("nan")]).argmin(),
+    "bool mask indexing": lambda lib: lib.tensor([[1.0, 2, 3], [4, 5, 6]])[lib.tensor([[True, False, True]] * 2)],
+    "bool mask over the first dim": lambda lib: lib.tensor([[1.0, 2], [3, 4], [5, 6]])[lib.tensor([True, False, True])],
+    "bool mask after a slice": lambda lib: lib.tensor([[1.0, 2, 3], [4, 5, 6]])[:, lib.tensor([False, True, True])],
+    "indexing with an empty list": lambda lib: lib.tensor([[1.0, 2], [3, 4]])[[]],
+    "chunk of an empty tensor gives chunks pieces": lambda lib: lib.stack(lib.ones(0).chunk(3)),
+    "chunk of two into three gives two": lambda lib: lib.stack(lib.ones(2).chunk(3)),
+    "where with two float scalars": lambda lib: lib.where(lib.tensor([True, False]), 1.0, 0.0),
+    "where with two int scalars": lambda lib: lib.where(lib.tensor([True, False]), 1, 0),
+    "where with an int and a float scalar": lambda lib: lib.where(lib.tensor([True, False]), 1, 0.5),
+    "sign of bool": lambda lib: lib.tensor([True, False]).sign(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEMANTICS))
+def test_semantics_match_torch(name):
+    ours, expected = SEMANTICS[name](tb), SEMANTICS[name](torch)
+    assert str(ours.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(expected.shape)
+    assert_close(ours, expected)
+
+
+def _masked_write(lib, x):
+    y = x * 1
+    y[y > 0.5] = 0.0
+    y[:, lib.tensor([True, False, True])] *= 2
+    return y
+
+
+def _write_with_leading_ones(lib, x):
+    y = x * 1
+    y[0] = (x[1] * 3).reshape(1, 1, 3)
+    return y
+
+
+@pytest.mark.parametrize("write", [_masked_write, _write_with_leading_ones])
+@given(x=any_layout((2, 3)))
+def test_setitem_with_masks_and_broadcast_values_matches_torch(write, x):
+    check_against_torch(lambda t: write(tb, t), lambda t: write(torch, t), x)

@@ -142,6 +142,16 @@ def test_set_num_threads():
         (lambda: tb.where(tb.ones(2), tb.ones(2), 0.0), TypeError, r"where: condition must be a bool tensor"),
         (lambda: tb.ones(2).split([1, 2]), ValueError, r"split: sections \[1, 2\] do not add up to 2"),
         (lambda: tb.one_hot(tb.tensor([3]), 2), ValueError, r"smaller than num_classes"),
+        (lambda: tb.ones(0).amax(), RuntimeError, r"amax: cannot reduce an empty tensor of shape \(0,\)"),
+        (lambda: tb.ones(2, 0).amin(1), IndexError, r"amin: dim 1 of a tensor of shape \(2, 0\) has size 0"),
+        (lambda: tb.ones(3) / "a", TypeError, r"unsupported operand"),
+        (lambda: "a" / tb.ones(3), TypeError, r"unsupported operand"),
+        (lambda: tb.cat([tb.tensor(1.0)]), ValueError, r"cat: a 0-d tensor \(at position 0\)"),
+        (lambda: -tb.tensor([True]), TypeError, r"neg: .* bool tensors; use ~"),
+        (lambda: tb.ones(3).gather(0, tb.tensor([-1])), IndexError, r"gather: an index in \[-1\] is out of bounds"),
+        (lambda: tb.ones(2, 3)[tb.tensor([True, False, True])], IndexError, r"bool mask of shape \(3,\)"),
+        (lambda: tb.ones(3)[tb.tensor([0.5])], IndexError, r"must be int64 or bool"),
+        (lambda: tb.tensor([True]).argmax(), TypeError, r"argmax: bool tensors are not supported"),
     ],
 )
 def test_bad_input_raises_a_clear_error(expression, error, pattern):

@@ -32,6 +32,7 @@ DEFAULT_FLOAT = float32
 ALL_DTYPES = (float32, float64, int64, bool_)
 _BY_NUMPY = {dtype.numpy: dtype for dtype in ALL_DTYPES}
 _RANK = {bool_: 0, int64: 1, float32: 2, float64: 3}
+_KIND = {bool_: 0, int64: 1, float32: 2, float64: 2}
 
 
 def from_numpy_dtype(numpy_dtype: np.dtype) -> DType:
@@ -55,6 +56,19 @@ def to_dtype(dtype: DType | str | np.dtype | type) -> DType:
 def promote_types(a: DType, b: DType) -> DType:
     """The wider of two tensor dtypes: bool < int64 < float32 < float64."""
     return a if _RANK[a] >= _RANK[b] else b
+
+
+def result_type(a: DType, a_ndim: int, b: DType, b_ndim: int) -> DType:
+    """dtype of ``a op b`` for two tensors: a 0-d tensor next to a dimensioned one decides the
+    dtype only when it is of a higher kind (bool < integer < float), as in PyTorch.
+
+    float32[3] + float64[] is float32; int64[3] + float64[] is float64.
+    """
+    if (a_ndim == 0) != (b_ndim == 0):
+        dimensioned, zero_dim = (a, b) if b_ndim == 0 else (b, a)
+        if _KIND[zero_dim] <= _KIND[dimensioned]:
+            return dimensioned
+    return promote_types(a, b)
 
 
 def scalar_result_type(tensor_dtype: DType, scalar: bool | int | float) -> DType:

@@ -28,6 +28,7 @@ from tinygrad_bn.random import generator
 Scalar = bool | int | float
 Operand = "Tensor | Scalar"
 ShapeArg = int | Sequence[int]
+Dims = int | Sequence[int] | None  # one dim, several, or all of them
 
 MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])
 
@@ -75,6 +76,13 @@ def _normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tupl
     return tuple(a for a in axes if a < ndim)  # a 0-d tensor's dim 0 / -1 reduces nothing
 
 
+def _reduction_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """Axes a reduction runs over: ``None`` and an empty tuple both mean all of them, as in PyTorch."""
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        dim = None
+    return _normalize_dims(op, dim, ndim)
+
+
 def _broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     ndim = builtins.max(len(shape) for shape in shapes)
     result = []
@@ -96,7 +104,8 @@ def _numpy_data(data: Any, dtype: DType | None) -> np.ndarray:
     if dtype is not None:
         target = dtypes.to_dtype(dtype)
     elif array.dtype.kind == "f":
-        target = dtypes.float64 if array.dtype == np.float64 and not _is_python_data(data) else dtypes.float32
+        keeps_float64 = array.dtype == np.float64 and (not _is_python_data(data) or _holds_numpy_float64(data))
+        target = dtypes.float64 if keeps_float64 else dtypes.float32
     elif array.dtype.kind in "iu":
         target = dtypes.int64
     elif array.dtype.kind == "b":
@@ -108,6 +117,17 @@ def _numpy_data(data: Any, dtype: DType | None) -> np.ndarray:
 
 def _is_python_data(data: Any) -> bool:
     return isinstance(data, (list, tuple, float, int)) and not isinstance(data, np.generic)
+
+
+def _is_empty_sequence(data: Any) -> bool:
+    return isinstance(data, (list, tuple)) and len(data) == 0
+
+
+def _holds_numpy_float64(data: Any) -> bool:
+    """Whether nested lists hold a NumPy float64 (or array) element, which keeps float64 as in PyTorch."""
+    if isinstance(data, (list, tuple)):
+        return builtins.any(_holds_numpy_float64(item) for item in data)
+    return isinstance(data, (np.ndarray, np.float64)) and data.dtype == np.float64
 
 
 class Tensor:
@@ -416,7 +436,7 @@ class Tensor:
     def _operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
         """Both operands as tensors of the result dtype, broadcast-checked, in call order."""
         if isinstance(other, Tensor):
-            dtype = dtypes.promote_types(self.dtype, other.dtype)
+            dtype = dtypes.result_type(self.dtype, self.ndim, other.dtype, other.ndim)
             _broadcast_shape(op, self.shape, other.shape)
         elif isinstance(other, (bool, int, float, np.number, np.bool_)):
             other = other.item() if isinstance(other, (np.number, np.bool_)) else other
@@ -428,10 +448,10 @@ class Tensor:
         return pair[::-1] if reverse else pair
 
     def _float_operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
-        a, b = self._operands(op, other, reverse)
-        if not a.dtype.is_floating_point:
-            a, b = a.to(dtypes.DEFAULT_FLOAT), b.to(dtypes.DEFAULT_FLOAT)
-        return a, b
+        operands = self._operands(op, other, reverse)
+        if operands is NotImplemented or operands[0].dtype.is_floating_point:
+            return operands
+        return operands[0].to(dtypes.DEFAULT_FLOAT), operands[1].to(dtypes.DEFAULT_FLOAT)
 
     def _arithmetic(self, function: type[Function], op: str, other: Operand, reverse: bool = False) -> Tensor:
         operands = self._operands(op, other, reverse)
@@ -465,10 +485,12 @@ class Tensor:
         return self._arithmetic(elementwise.Mul, "mul", other, reverse=True)
 
     def __truediv__(self, other: Operand) -> Tensor:
-        return elementwise.Div.apply(*self._float_operands("div", other))
+        operands = self._float_operands("div", other)
+        return NotImplemented if operands is NotImplemented else elementwise.Div.apply(*operands)
 
     def __rtruediv__(self, other: Operand) -> Tensor:
-        return elementwise.Div.apply(*self._float_operands("div", other, reverse=True))
+        operands = self._float_operands("div", other, reverse=True)
+        return NotImplemented if operands is NotImplemented else elementwise.Div.apply(*operands)
 
     def __pow__(self, exponent: Operand) -> Tensor:
         return self._arithmetic(elementwise.Pow, "pow", exponent)
@@ -483,6 +505,8 @@ class Tensor:
         return other.matmul(self)
 
     def __neg__(self) -> Tensor:
+        if self.dtype is dtypes.bool_:
+            raise TypeError("neg: the - operator is not defined for bool tensors; use ~ to invert a mask")
         return elementwise.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
@@ -589,17 +613,32 @@ class Tensor:
         return elementwise.Abs.apply(self)
 
     def sign(self) -> Tensor:
-        """−1, 0 or 1 (no gradient flows through sign: its derivative is 0 almost everywhere)."""
-        return Tensor._wrap(self.backend.unary("sign", self._buffer), self._device)
+        """−1, 0 or 1; its gradient is 0 everywhere (as in PyTorch)."""
+        if self.dtype is dtypes.bool_:
+            return self.clone()
+        return elementwise.Sign.apply(self)
 
     def square(self) -> Tensor:
         return self * self
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient reaches x where min <= x <= max and a tensor
+        bound where x is beyond it. Where min > max the result is max, as in PyTorch. (At
+        min == max with x outside, the bound x crossed gets the gradient; PyTorch gives none.)"""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return elementwise.Clamp.apply(self, min=min, max=max)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = where(out < min, min, out)
+            if max is not None:
+                out = where(out > max, max, out)
+            return out
+        dtype = self.dtype
+        for bound in (min, max):
+            if bound is not None:
+                dtype = dtypes.scalar_result_type(dtype, bound)
+        return elementwise.Clamp.apply(self.to(dtype), min=min, max=max)
 
     clip = clamp
 
@@ -608,84 +647,129 @@ class Tensor:
         return where(condition, self, other)
 
     # --- reductions --------------------------------------------------------------------------
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        source = self.to(dtypes.int64) if self.dtype is dtypes.bool_ else self
-        return reduce.Sum.apply(source, axes=_normalize_dims("sum", dim, self.ndim), keepdim=keepdim)
+    def sum(self, dim: Dims = None, keepdim: bool = False, *, dtype: DType | None = None) -> Tensor:
+        """Σx over ``dim`` (all dims when None or empty); bool and int sums are int64."""
+        source = self.to(dtype if dtype is not None else dtypes.int64 if self.dtype is dtypes.bool_ else self.dtype)
+        return reduce.Sum.apply(source, axes=_reduction_dims("sum", dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Dims = None, keepdim: bool = False, *, dtype: DType | None = None) -> Tensor:
         """Σx / n over ``dim``."""
-        if not self.dtype.is_floating_point:
-            raise TypeError(f"mean: expected a floating point tensor, got {self.dtype}")
-        axes = _normalize_dims("mean", dim, self.ndim)
+        source = self.to(dtype) if dtype is not None else self
+        if not source.dtype.is_floating_point:
+            raise TypeError(f"mean: expected a floating point tensor, got {source.dtype}; pass dtype=tb.float32")
+        axes = _reduction_dims("mean", dim, self.ndim)
         count = math.prod(self.shape[a] for a in axes)
-        return self.sum(axes, keepdim) / count if count else self.sum(axes, keepdim) * math.nan
+        total = source.sum(axes, keepdim)
+        return total / count if count else total * math.nan
 
-    def var(self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-        """Σ(x − mean)² / (n − correction), computed in two passes."""
-        axes = _normalize_dims("var", dim, self.ndim)
+    def var(
+        self,
+        dim: Dims = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Σ(x − mean)² / (n − correction), computed in two passes. ``correction`` defaults to 1
+        (Bessel's); ``unbiased=False`` means ``correction=0``; ``var(False)`` is ``var(unbiased=False)``."""
+        if isinstance(dim, bool):  # torch's var(unbiased) overload
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise ValueError("var: pass either unbiased or correction, not both")
+        correction = int(unbiased) if unbiased is not None else (1 if correction is None else correction)
+        axes = _reduction_dims("var", dim, self.ndim)
         count = math.prod(self.shape[a] for a in axes)
         deviation = self - self.mean(axes, keepdim=True)
         return (deviation * deviation).sum(axes, keepdim) / builtins.max(count - correction, 0)
 
-    def std(self, dim: int | Sequence[int] | None = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+    def std(
+        self,
+        dim: Dims = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+    ) -> Tensor:
         """√var (with gradient 0 where the deviation is 0, as in PyTorch)."""
-        return elementwise.SqrtZeroGradientAtZero.apply(self.var(dim, correction=correction, keepdim=keepdim))
+        variance = self.var(dim, unbiased, keepdim, correction=correction)
+        return elementwise.SqrtZeroGradientAtZero.apply(variance)
 
-    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
         """Whether any element (over ``dim``) is nonzero."""
         return (self != 0).sum(dim, keepdim) > 0
 
-    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
         """Whether every element (over ``dim``) is nonzero."""
         return (self == 0).sum(dim, keepdim) == 0
 
-    def _extremum(self, function: type[Function], op: str, dim: int | None, keepdim: bool) -> Tensor | MinMaxResult:
-        if self.numel() == 0:
-            raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+    def _extremum(self, op: str, dim: int | Tensor | None, keepdim: bool) -> Tensor | MinMaxResult:
+        if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+            return self.maximum(dim) if op == "max" else self.minimum(dim)
         if dim is None:
-            return function.apply(self, axes=tuple(range(self.ndim)), keepdim=False)
+            return self._reduce_extremum(op, None, False)
         if self.ndim == 0:
             _normalize_dim(op, dim, 0)
             return MinMaxResult(self, self.new_zeros((), dtypes.int64))
         # NOTE: max(dim) sends the gradient to the first extremal index, like PyTorch.
         axis = _normalize_dim(op, dim, self.ndim)
-        indices = (self if op == "max" else -self).argmax(axis, keepdim=True)
+        indices = self._arg_extremum(op, axis, keepdim=True)
         values = self.gather(axis, indices)
         return MinMaxResult(values, indices) if keepdim else MinMaxResult(values.squeeze(axis), indices.squeeze(axis))
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
-        """The largest value; with ``dim``, a (values, indices) pair along it."""
-        return self._extremum(reduce.Max, "max", dim, keepdim)
+    def max(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
+        """The largest value; with ``dim``, a (values, indices) pair along it; with a tensor, the
+        elementwise maximum."""
+        return self._extremum("max", dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
-        """The smallest value; with ``dim``, a (values, indices) pair along it."""
-        return self._extremum(reduce.Min, "min", dim, keepdim)
+    def min(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Tensor | MinMaxResult:
+        """The smallest value; with ``dim``, a (values, indices) pair along it; with a tensor, the
+        elementwise minimum."""
+        return self._extremum("min", dim, keepdim)
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def _reduce_extremum(self, name: str, dim: Dims, keepdim: bool) -> Tensor:
+        """amax / amin over ``dim`` (``name`` may also be "max" or "min": the full reductions)."""
+        axes = _reduction_dims(name, dim, self.ndim)
+        if self.numel() == 0 and dim is None:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {self.shape} without a dim")
+        for axis in axes:
+            if self.shape[axis] == 0:
+                raise IndexError(f"{name}: dim {axis} of a tensor of shape {self.shape} has size 0: nothing to reduce")
+        function = reduce.Max if name.endswith("max") else reduce.Min
+        return function.apply(self, axes=axes, keepdim=keepdim)
+
+    def amax(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
         """Largest value over ``dim``; ties share the gradient evenly."""
-        return reduce.Max.apply(self, axes=_normalize_dims("amax", dim, self.ndim), keepdim=keepdim)
+        return self._reduce_extremum("amax", dim, keepdim)
 
-    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return reduce.Min.apply(self, axes=_normalize_dims("amin", dim, self.ndim), keepdim=keepdim)
+    def amin(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
+        """Smallest value over ``dim``; ties share the gradient evenly."""
+        return self._reduce_extremum("amin", dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the first maximum (over the flattened tensor when ``dim`` is None)."""
+    def _arg_extremum(self, op: str, dim: int | None, keepdim: bool) -> Tensor:
+        name = "arg" + op
+        if self.dtype is dtypes.bool_:
+            raise TypeError(f"{name}: bool tensors are not supported; convert with .long() first")
         if self.numel() == 0:
-            raise RuntimeError(f"argmax: cannot take the argmax of an empty tensor of shape {self.shape}")
+            raise IndexError(f"{name}: cannot take the {name} of an empty tensor of shape {self.shape}")
         if dim is None:
             flat = self.reshape(-1)
-            return Tensor._wrap(self.backend.argmax(flat._buffer, 0, False), self._device)
-        axis = _normalize_dim("argmax", dim, self.ndim)
+            return Tensor._wrap(self.backend.arg_extremum(op, flat._buffer, 0, False), self._device)
+        axis = _normalize_dim(name, dim, self.ndim)
         if self.ndim == 0:
             return self.new_zeros((), dtypes.int64)
-        return Tensor._wrap(self.backend.argmax(self._buffer, axis, keepdim), self._device)
+        return Tensor._wrap(self.backend.arg_extremum(op, self._buffer, axis, keepdim), self._device)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the first maximum (over the flattened tensor when ``dim`` is None); the first NaN wins."""
+        return self._arg_extremum("max", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return (-self).argmax(dim, keepdim)
+        """Index of the first minimum (over the flattened tensor when ``dim`` is None); the first NaN wins."""
+        return self._arg_extremum("min", dim, keepdim)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log Σ exp(x), shifted by the (detached) max so it never overflows."""
-        axes = _normalize_dims("logsumexp", dim, self.ndim)
+        axes = _reduction_dims("logsumexp", dim, self.ndim)
         shift = self.detach().amax(axes, keepdim=True)
         shift = shift.where(shift.abs() != math.inf, 0.0)  # an all −inf row gives −inf, not NaN
         out = (self - shift).exp().sum(axes, keepdim=True).log() + shift
@@ -770,7 +854,7 @@ class Tensor:
         shape = self.shape
         return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
-    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+    def squeeze(self, dim: Dims = None) -> Tensor:
         """Remove size-1 dims (all of them, or those in ``dim``; other sizes are left alone)."""
         axes = _normalize_dims("squeeze", dim, self.ndim)
         return self.reshape(tuple(s for d, s in enumerate(self.shape) if not (d in axes and s == 1)))
@@ -859,25 +943,47 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         if chunks <= 0:
             raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-        length = self.shape[_normalize_dim("chunk", dim, self.ndim)]
-        return self.split(builtins.max(1, -(-length // chunks)), dim)
+        axis = _normalize_dim("chunk", dim, self.ndim)
+        length = self.shape[axis]
+        if length == 0:  # PyTorch gives ``chunks`` empty pieces
+            return tuple(self[(slice(None),) * axis + (slice(0, 0),)] for _ in range(chunks))
+        return self.split(-(-length // chunks), dim)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         """``out[i][j] = self[index[i][j]][j]`` along ``dim`` (PyTorch's gather)."""
         axis = _normalize_dim("gather", dim, self.ndim)
         if index.ndim != self.ndim:
             raise ValueError(f"gather: index has {index.ndim} dims, the tensor has {self.ndim}")
+        if index.dtype is not dtypes.int64:
+            raise TypeError(f"gather: index must be an int64 tensor, got {index.dtype}")
+        size = self.shape[axis]
+        if index.numel() and not (0 <= index.min().item() and index.max().item() < size):
+            raise IndexError(
+                f"gather: an index in {index.tolist()} is out of bounds for dim {axis} with size {size} "
+                "(gather takes indices in 0..size-1)"
+            )
         grids = np.indices(index.shape, sparse=True)
         key = tuple(index if d == axis else Tensor(grids[d], device=self._device) for d in range(self.ndim))
         return self[key]
 
     # --- indexing -----------------------------------------------------------------------------
     def _normalize_key(self, key: Any) -> tuple[tuple, list[Tensor]]:
-        """(key with INDEX_SLOT placeholders, index tensors), checked against the shape."""
-        parts = list(key) if isinstance(key, tuple) else [key]
+        """(key with INDEX_SLOT placeholders, index tensors), checked against the shape.
+
+        A bool mask over k dims becomes k int64 index tensors (the positions of its True elements).
+        """
+        parts = [
+            part if part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer, Tensor)) else
+            Tensor(np.asarray(part, dtype=np.int64 if _is_empty_sequence(part) else None), device=self._device)
+            for part in (list(key) if isinstance(key, tuple) else [key])
+        ]  # fmt: skip
         index_tensors: list[Tensor] = []
         normalized: list = []
-        consumed = builtins.sum(1 for p in parts if p is not None and p is not Ellipsis)
+        consumed = builtins.sum(
+            (p.ndim if p.dtype is dtypes.bool_ else 1) if isinstance(p, Tensor) else 1
+            for p in parts
+            if p is not None and p is not Ellipsis
+        )
         if builtins.sum(1 for p in parts if p is Ellipsis) > 1:
             raise IndexError("index: an index can only have a single ellipsis ('...')")
         if consumed > self.ndim:
@@ -900,18 +1006,30 @@ class Tensor:
                     raise IndexError(f"index: index {part} is out of bounds for dim {dim} with size {size}")
                 normalized.append(int(part) % size)
                 dim += 1
-            else:
-                index = part if isinstance(part, Tensor) else Tensor(np.asarray(part), device=self._device)
-                if index.dtype is not dtypes.int64:
-                    raise IndexError(f"index: tensors used as indices must be int64, got {index.dtype}")
-                size = self.shape[dim]
-                if index.numel() and not (-size <= index.min().item() and index.max().item() < size):
+            elif isinstance(part, Tensor) and part.dtype is dtypes.bool_:
+                covered = self.shape[dim : dim + part.ndim]
+                if part.ndim == 0 or part.shape != covered:
                     raise IndexError(
-                        f"index: an index in {index.tolist()} is out of bounds for dim {dim} with size {size}"
+                        f"index: a bool mask of shape {part.shape} does not match the indexed dims {covered} "
+                        f"(starting at dim {dim}) of a tensor of shape {self.shape}"
+                    )
+                positions = self.backend.nonzero(part._buffer)
+                index_tensors.extend(Tensor._wrap(p, self._device) for p in positions)
+                normalized.extend([INDEX_SLOT] * part.ndim)
+                dim += part.ndim
+            elif isinstance(part, Tensor) and part.dtype is dtypes.int64:
+                size = self.shape[dim]
+                if part.numel() and not (-size <= part.min().item() and part.max().item() < size):
+                    raise IndexError(
+                        f"index: an index in {part.tolist()} is out of bounds for dim {dim} with size {size}"
                     )
                 normalized.append(INDEX_SLOT)
-                index_tensors.append(index)
+                index_tensors.append(part)
                 dim += 1
+            else:
+                raise IndexError(
+                    f"index: tensors used as indices must be int64 or bool, got {getattr(part, 'dtype', part)!r}"
+                )
         return tuple(normalized), index_tensors
 
     def __getitem__(self, key: Any) -> Tensor:
@@ -923,10 +1041,10 @@ class Tensor:
         normalized, index_tensors = self._normalize_key(key)
         value = value.to(self.dtype) if isinstance(value, Tensor) else self.new_full((), value)
         target_shape = movement.GetItem.apply(self.detach(), *index_tensors, key=normalized).shape
-        if (
-            len(value.shape) > len(target_shape)
-            or _broadcast_shape("setitem", target_shape, value.shape) != target_shape
-        ):
+        extra = value.ndim - len(target_shape)
+        if extra > 0 and builtins.all(size == 1 for size in value.shape[:extra]):
+            value = value.reshape(value.shape[extra:])  # leading size-1 dims broadcast away, as in PyTorch
+        if value.ndim > len(target_shape) or _broadcast_shape("setitem", target_shape, value.shape) != target_shape:
             raise ValueError(
                 f"setitem: a value of shape {value.shape} cannot be written into a slice of shape {target_shape}"
             )
@@ -1040,13 +1158,12 @@ def _overwritten(old: Tensor, new: Tensor) -> Tensor:
     return where(old.new_zeros((), dtypes.bool_), old, new)
 
 
-
 def where(condition: Tensor, input: Operand, other: Operand) -> Tensor:
     """``condition ? input : other`` elementwise, with broadcasting."""
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         raise TypeError("where: condition must be a bool tensor")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError("where: at least one of input and other must be a tensor")
+        input = tensor(input, device=condition.device)  # where(mask, 1.0, 0.0): the scalars decide the dtype
     anchor = input if isinstance(input, Tensor) else other
     a, b = anchor._operands("where", other if anchor is input else input)
     if anchor is not input:
@@ -1066,6 +1183,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     first = tensors[0]
+    for index, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected a sequence of Tensors, got {type(t).__name__} at position {index}")
+        if t.ndim == 0:
+            raise ValueError(f"cat: a 0-d tensor (at position {index}) cannot be concatenated; use stack")
     axis = _normalize_dim("cat", dim, first.ndim)
     for index, t in enumerate(tensors):
         if t.ndim != first.ndim or builtins.any(t.shape[d] != first.shape[d] for d in range(first.ndim) if d != axis):

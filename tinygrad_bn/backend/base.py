@@ -82,8 +82,9 @@ class Backend(ABC):
         """Reduce over ``axes`` (sorted, non-negative, possibly empty)."""
 
     @abstractmethod
-    def argmax(self, x: Buffer, axis: int, keepdim: bool) -> Buffer:
-        """int64 index of the first maximum along ``axis`` (a NaN counts as the maximum)."""
+    def arg_extremum(self, op: Literal["max", "min"], x: Buffer, axis: int, keepdim: bool) -> Buffer:
+        """int64 index of the first maximum (op "max") or minimum along ``axis``; a NaN wins either way.
+        ``x`` is float or int64."""
 
     # --- linear algebra ------------------------------------------------------------------
     @abstractmethod
@@ -105,6 +106,11 @@ class Backend(ABC):
     @abstractmethod
     def getitem(self, x: Buffer, key: IndexKey) -> Buffer:
         """NumPy/PyTorch indexing: a view for basic keys, a copy when index buffers appear."""
+
+    @abstractmethod
+    def nonzero(self, mask: Buffer) -> tuple[Buffer, ...]:
+        """The positions of the True elements of a bool buffer: one int64 buffer per dim, in
+        row-major order (what ``x[mask]`` indexes with)."""
 
     @abstractmethod
     def index_add(self, shape: tuple[int, ...], key: IndexKey, source: Buffer) -> Buffer:

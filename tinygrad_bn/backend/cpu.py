@@ -148,10 +148,12 @@ class CPUBackend(Backend):
             out = np.asarray(_NUMPY_REDUCE[op](x, axis=tuple(axes)), dtype=x.dtype)
         return np.expand_dims(out, tuple(axes)) if keepdim else out
 
-    def argmax(self, x, axis, keepdim) -> np.ndarray:
+    def arg_extremum(self, op, x, axis, keepdim) -> np.ndarray:
         out_shape = [size for d, size in enumerate(x.shape) if d != axis]
         out = np.empty(out_shape, dtype=np.int64)
         if out.size and x.dtype in (np.float32, np.float64):
+            if op == "min":  # argmin x = argmax -x: negation is exact and keeps NaN
+                x = np.negative(x)
             strides = _element_strides(x)
             kept = [d for d in range(x.ndim) if d != axis]
             outer_shape, outer_strides = _coalesce(out_shape, [strides[d] for d in kept])
@@ -165,9 +167,9 @@ class CPUBackend(Backend):
                 strides[axis],
                 pointer(out),
             )
-            check(status, "argmax")
+            check(status, "arg" + op)
         elif out.size:
-            out = np.asarray(np.argmax(x, axis=axis))
+            out = np.asarray((np.argmax if op == "max" else np.argmin)(x, axis=axis))
         return np.expand_dims(out, axis) if keepdim else out
 
     # --- linear algebra -----------------------------------------------------------------------
@@ -217,6 +219,9 @@ class CPUBackend(Backend):
 
     def getitem(self, x, key) -> np.ndarray:
         return x[(*key, Ellipsis)]  # the trailing ... keeps an all-int index a 0-d view, not a scalar
+
+    def nonzero(self, mask) -> tuple[np.ndarray, ...]:
+        return np.nonzero(mask)
 
     def index_add(self, shape, key, source) -> np.ndarray:
         out = np.zeros(shape, dtype=source.dtype)

@@ -150,6 +150,13 @@ class Abs(UnaryFunction):
         return grad * x.sign()
 
 
+class Sign(UnaryFunction):
+    op = "sign"
+
+    def backward(self, grad):  # piecewise constant: d sign(x) = 0 (PyTorch's choice at 0 too)
+        return grad.new_zeros(grad.shape)
+
+
 class Add(Function):
     def forward(self, a, b):
         return self.backend.binary("add", a, b)

@@ -14,7 +14,7 @@ DEFAULT_TOLERANCES = {np.dtype(np.float32): (1.3e-6, 1e-5), np.dtype(np.float64)
 
 def _host(value: Any) -> np.ndarray:
     if isinstance(value, Tensor):
-        return np.asarray(value.detach().tolist(), dtype=value.dtype.numpy)
+        return np.array(value.detach().cpu().numpy())
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
