@@ -164,6 +164,15 @@ def test_gradcheck_reports_a_wrong_gradient():
         gradcheck(lambda t: WrongSquare.apply(t), [x])
 
 
+def test_gradcheck_catches_an_output_that_lost_its_gradient():
+    from tinygrad_bn.testing import GradcheckError
+
+    x = tb.tensor([1.0, 2.0], dtype=F64, requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"output\[1\].*analytic 0\.0, numeric 2\.0"):
+        gradcheck(lambda t: (t * 3, (t * 2).detach()), [x])
+    assert gradcheck(lambda t: (t * 3, t.detach().sign(), t.argmax()), [x])
+
+
 def test_gradcheck_requires_float64_inputs():
     with pytest.raises(ValueError, match="float64"):
         gradcheck(lambda t: t * 2, [tb.ones(2, requires_grad=True)])

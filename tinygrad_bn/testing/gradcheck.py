@@ -21,19 +21,41 @@ def _outputs(fn: Callable[..., Tensor | Sequence[Tensor]], inputs: Sequence[Tens
     return [out] if isinstance(out, Tensor) else list(out)
 
 
-def _numeric_jacobian_column(fn, inputs, which: int, flat_index: int, eps: float) -> list[list[float]]:
-    """d outputs / d inputs[which].flat[flat_index] by central differences, one list per output."""
-    columns = []
+def _flat_values(tensor: Tensor) -> np.ndarray:
+    return np.array(tensor.detach().double().reshape(-1).cpu().numpy())
+
+
+def _numeric_jacobians(fn, inputs: list[Tensor], which: int, eps: float, n_outputs: int) -> list[np.ndarray]:
+    """Per output o, J[o][k, j] = d outputs[o].flat[k] / d inputs[which].flat[j] by central differences
+    (one pair of evaluations per input element serves every output)."""
+    x = inputs[which]
+    columns: list[list[np.ndarray]] = []
     with no_grad():
-        values = []
-        for sign in (1, -1):
-            perturbed = inputs[which].detach().clone()
-            perturbed[np.unravel_index(flat_index, perturbed.shape)] += sign * eps
-            arguments = [perturbed if i == which else t.detach() for i, t in enumerate(inputs)]
-            values.append([o.double().reshape(-1).tolist() for o in _outputs(fn, arguments)])
-        for plus, minus in zip(*values):
-            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-    return columns
+        for j in range(x.numel()):
+            values = []
+            for sign in (1, -1):
+                perturbed = x.detach().clone()
+                perturbed[np.unravel_index(j, perturbed.shape)] += sign * eps
+                arguments = [perturbed if i == which else t.detach() for i, t in enumerate(inputs)]
+                values.append([_flat_values(o) for o in _outputs(fn, arguments)])
+            columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
+    if not columns:
+        return [np.zeros((o.numel(), 0)) for o in _outputs(fn, inputs)]
+    return [np.stack([column[o] for column in columns], axis=1) for o in range(n_outputs)]
+
+
+def _analytic_jacobians(output: Tensor, inputs: list[Tensor], checked: list[int]) -> dict[int, np.ndarray]:
+    """J[i][k, j] = d output.flat[k] / d inputs[i].flat[j] by autograd, one backward per output
+    element; all zeros for an output that does not require grad."""
+    jacobians = {i: np.zeros((output.numel(), inputs[i].numel())) for i in checked}
+    if output.requires_grad:
+        flat = output.reshape(-1)
+        for k in range(flat.numel()):
+            grads = autograd.grad(flat[k], [inputs[i] for i in checked], retain_graph=True, allow_unused=True)
+            for i, grad in zip(checked, grads):
+                if grad is not None:
+                    jacobians[i][k] = _flat_values(grad)
+    return jacobians
 
 
 def gradcheck(
@@ -47,8 +69,9 @@ def gradcheck(
 
     numeric[i, j] = (f(x + eps·e_j)[i] − f(x − eps·e_j)[i]) / (2·eps); an element passes iff
     |analytic − numeric| <= atol + rtol·|numeric|. Only inputs with ``requires_grad`` are checked;
-    they must be float64 (float32 cannot meet these tolerances). Returns True or raises
-    ``GradcheckError`` describing the worst element.
+    they must be float64 (float32 cannot meet these tolerances). Every floating point output is
+    checked; one that does not require grad must have a numeric Jacobian of zero. Returns True or
+    raises ``GradcheckError`` describing the worst element.
     """
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
@@ -58,31 +81,25 @@ def gradcheck(
         if inputs[i].dtype.name != "float64":
             raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; gradcheck needs float64 inputs")
     outputs = _outputs(fn, inputs)
+    numeric = {i: _numeric_jacobians(fn, inputs, i, eps, len(outputs)) for i in checked}
+    worst = None
     for o_index, output in enumerate(outputs):
-        if not output.requires_grad:
-            continue
-        flat = output.reshape(-1)
-        for i in checked:
-            analytic_rows = []  # analytic_rows[k][j] = d out.flat[k] / d in.flat[j]
-            for k in range(flat.numel()):
-                (g,) = autograd.grad(flat[k], [inputs[i]], retain_graph=True, allow_unused=True)
-                analytic_rows.append(g.reshape(-1).tolist() if g is not None else [0.0] * inputs[i].numel())
-            worst = None
-            for j in range(inputs[i].numel()):
-                numeric_column = _numeric_jacobian_column(fn, inputs, i, j, eps)[o_index]
-                for k, numeric in enumerate(numeric_column):
-                    analytic = analytic_rows[k][j]
-                    excess = abs(analytic - numeric) - (atol + rtol * abs(numeric))
-                    if worst is None or excess > worst[0]:
-                        worst = (excess, k, j, analytic, numeric)
-            if worst is not None and worst[0] > 0:
-                _, k, j, analytic, numeric = worst
-                raise GradcheckError(
-                    f"gradcheck failed: d output[{o_index}].flat[{k}] / d input[{i}].flat[{j}] "
-                    f"(output shape {tuple(output.shape)}, input shape {tuple(inputs[i].shape)}): "
-                    f"analytic {analytic!r}, numeric {numeric!r}, |difference| {abs(analytic - numeric):.3g} "
-                    f"> atol + rtol*|numeric| = {atol + rtol * abs(numeric):.3g}"
-                )
+        if not output.dtype.is_floating_point:
+            continue  # integer outputs (indices) have no derivative
+        for i, analytic in _analytic_jacobians(output, inputs, checked).items():
+            expected = numeric[i][o_index]
+            excess = np.abs(analytic - expected) - (atol + rtol * np.abs(expected))
+            if excess.size and (worst is None or excess.max() > worst[0]):
+                k, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+                worst = (excess[k, j], o_index, i, int(k), int(j), float(analytic[k, j]), float(expected[k, j]))
+    if worst is not None and worst[0] > 0:
+        _, o_index, i, k, j, analytic, numeric_value = worst
+        raise GradcheckError(
+            f"gradcheck failed: d output[{o_index}].flat[{k}] / d input[{i}].flat[{j}] "
+            f"(output shape {tuple(outputs[o_index].shape)}, input shape {tuple(inputs[i].shape)}): "
+            f"analytic {analytic!r}, numeric {numeric_value!r}, |difference| {abs(analytic - numeric_value):.3g} "
+            f"> atol + rtol*|numeric| = {atol + rtol * abs(numeric_value):.3g}"
+        )
     return True
 
 
