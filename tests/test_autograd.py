@@ -228,6 +228,11 @@ def test_in_place_writes_through_views_that_cannot_be_differentiated_are_errors(
         view = y[0:2]
     with pytest.raises(RuntimeError, match="made under no_grad"):
         view.add_(leaf[0:2])
+    history = leaf * 1
+    with tb.no_grad():
+        view = history[0:2]
+    with pytest.raises(RuntimeError, match="mul_: this view was made under no_grad"):
+        view.mul_(2)
 
 
 def test_views_share_memory_and_version_with_their_base():
@@ -360,3 +365,35 @@ def test_gradients_accumulate_into_the_same_grad_tensor_like_torch():
     (x * x).sum().backward()
     assert x.grad is grad
     assert_close(grad, [5.0, 7.0])
+
+
+def test_integer_results_carry_no_gradient_like_torch():
+    x = tb.tensor([1.5, 2.5], requires_grad=True)
+    assert not x.long().requires_grad and not x.bool().requires_grad and not x.argmax().requires_grad
+    (x.long().float() * 2 + x).sum().backward()
+    assert_close(x.grad, [1.0, 1.0])
+
+
+def test_movement_ops_that_change_nothing_still_make_a_new_view():
+    def retained_grad(lib):
+        h = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True) * 2
+        y = h.reshape(h.shape).squeeze().expand(2, 3).permute(0, 1)
+        y.retain_grad()
+        (y * y * h).sum().backward()
+        return y.grad
+
+    assert_close(retained_grad(tb), retained_grad(torch))
+    x = tb.ones(3)
+    assert x.reshape(3) is not x and x.reshape(3)._base is x
+
+
+def test_data_is_untracked_but_detach_shares_the_version():
+    x = tb.ones(2, requires_grad=True)
+    y = x * x
+    x.data.add_(1)  # not seen by autograd, as in PyTorch
+    y.sum().backward()
+    assert_close(x.grad, [4.0, 4.0])
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z = x * x
+        x.detach().add_(1)
+        z.sum().backward()

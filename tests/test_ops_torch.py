@@ -371,6 +371,15 @@ SEMANTICS = {
     "where with two int scalars": lambda lib: lib.where(lib.tensor([True, False]), 1, 0),
     "where with an int and a float scalar": lambda lib: lib.where(lib.tensor([True, False]), 1, 0.5),
     "sign of bool": lambda lib: lib.tensor([True, False]).sign(),
+    "sign of NaN is 0": lambda lib: lib.tensor([float("nan"), -2.0, 0.0]).sign(),
+    "in-place narrows float64 into float32": lambda lib: lib.ones(2).add_(lib.ones(2, dtype=lib.float64)),
+    "arange of a NumPy int": lambda lib: lib.arange(np.int64(3)),
+    "arange of a 0-d tensor": lambda lib: lib.arange(lib.tensor(3)),
+    "full with a NumPy bool": lambda lib: lib.full((2,), np.bool_(True)),
+    "argmax keepdim without dim": lambda lib: lib.tensor([[1.0, 5], [3, 2]]).argmax(keepdim=True),
+    "tensor from a list of 0-d tensors": lambda lib: lib.tensor([lib.tensor(1.0), lib.tensor(2.0)]),
+    "logsumexp over an empty dim": lambda lib: lib.zeros(0, 3).logsumexp(0),
+    "softmax over an empty dim": lambda lib: lib.zeros(0, 3).softmax(0),
 }
 
 

@@ -152,6 +152,21 @@ def test_set_num_threads():
         (lambda: tb.ones(2, 3)[tb.tensor([True, False, True])], IndexError, r"bool mask of shape \(3,\)"),
         (lambda: tb.ones(3)[tb.tensor([0.5])], IndexError, r"must be int64 or bool"),
         (lambda: tb.tensor([True]).argmax(), TypeError, r"argmax: bool tensors are not supported"),
+        (lambda: tb.tensor([2**63]), TypeError, r"integers must fit in int64"),
+        (lambda: tb.tensor([float("nan")], dtype=tb.int64), ValueError, r"non-finite floats to tinygrad_bn.int64"),
+        (lambda: tb.zeros(2).__setitem__(0, None), TypeError, r"setitem: expected a number, got NoneType"),
+        (lambda: tb.zeros(2).__setitem__(0, [1.0]), TypeError, r"setitem: expected a number, got list"),
+        (lambda: tb.arange(5, 0), ValueError, r"arange: the range \[5, 0\) is inconsistent with the sign of step"),
+        (lambda: tb.cat(tb.ones(2, 2)), TypeError, r"cat: expected a sequence of tensors"),
+        (lambda: tb.zeros(-1), ValueError, r"zeros: sizes must be non-negative"),
+        (lambda: tb.eye(2.5), ValueError, r"eye: sizes must be non-negative ints"),
+        (lambda: tb.rand(2, dtype=tb.int64), TypeError, r"rand: expected a floating point dtype"),
+        (lambda: tb.ones(2).sum(1.0), TypeError, r"sum: dim must be an int"),
+        (lambda: tb.ones(2, requires_grad=True).sum().backward([1.0]), TypeError, r"gradient 0 must be a Tensor"),
+        (lambda: tb.autograd.grad(3, tb.ones(1)), TypeError, r"grad: outputs must be a Tensor"),
+        (lambda: tb.pad(tb.ones(2), (1.5, 1)), TypeError, r"pad: sizes must be ints"),
+        (lambda: tb.ones(2).clamp("a"), TypeError, r"clamp: expected a number, got str"),
+        (lambda: tb.ones(2, dtype=tb.int64).add_(0.5), RuntimeError, r"add_: a result of dtype .*float32 cannot be"),
     ],
 )
 def test_bad_input_raises_a_clear_error(expression, error, pattern):
@@ -174,3 +189,10 @@ def test_functional_spellings_match_the_methods():
     assert tb.max(x, 1).indices.tolist() == x.max(1).indices.tolist()
     with pytest.raises(TypeError, match="exp: expected a Tensor"):
         tb.exp(1.0)
+
+
+def test_numpy_arrays_mix_with_tensors_on_either_side():
+    assert_close(tb.ones(3) + np.arange(3.0), [1.0, 2.0, 3.0])
+    out = np.arange(3.0) * tb.full((3,), 2.0)
+    assert isinstance(out, tb.Tensor) and out.dtype is tb.float64
+    assert_close(out, [0.0, 2.0, 4.0])

@@ -50,10 +50,14 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
 
 
 def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list[Tensor]:
+    from tinygrad_bn.tensor import Tensor
+
     seeds = []
     for index, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
+        if seed is not None and not isinstance(seed, Tensor):
+            raise TypeError(f"backward: gradient {index} must be a Tensor, got {type(seed).__name__}")
         if seed is None:
             if output.numel() != 1:
                 raise RuntimeError(
@@ -131,6 +135,15 @@ def _wanted(node: Function, input_grads: tuple) -> list:
     return [g for g, needs in zip(input_grads, node.needs_input_grad) if needs]
 
 
+def _tensor_list(name: str, value: Tensor | Sequence[Tensor]) -> list[Tensor]:
+    from tinygrad_bn.tensor import Tensor
+
+    tensors = [value] if isinstance(value, Tensor) else list(value) if isinstance(value, (list, tuple)) else None
+    if tensors is None or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"grad: {name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+    return tensors
+
+
 def backward(
     tensor: Tensor,
     gradient: Tensor | None = None,
@@ -157,8 +170,7 @@ def grad(
     """
     from tinygrad_bn.tensor import Tensor
 
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, inputs = _tensor_list("outputs", outputs), _tensor_list("inputs", inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):

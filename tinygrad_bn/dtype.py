@@ -58,6 +58,12 @@ def promote_types(a: DType, b: DType) -> DType:
     return a if _RANK[a] >= _RANK[b] else b
 
 
+def can_cast(source: DType, target: DType) -> bool:
+    """Whether an in-place op may store a ``source`` result into a ``target`` tensor: only within
+    or down a kind (float64 into float32 yes, float into int64 no), as in PyTorch."""
+    return _KIND[source] <= _KIND[target]
+
+
 def result_type(a: DType, a_ndim: int, b: DType, b_ndim: int) -> DType:
     """dtype of ``a op b`` for two tensors: a 0-d tensor next to a dimensioned one decides the
     dtype only when it is of a higher kind (bool < integer < float), as in PyTorch.

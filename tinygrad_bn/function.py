@@ -184,7 +184,7 @@ class Function:
             # Views made while recording remember how to be re-derived from their input, so an
             # in-place write to their base (or through them) can give them a fresh grad_fn.
             out._become_view_of(inputs[0], (inputs[0], cls, params) if recording else None)
-        if recording and any(ctx.needs_input_grad):
+        if recording and any(ctx.needs_input_grad) and out.dtype.is_floating_point:  # ints have no gradient
             out._requires_grad = True
             out._grad_fn = ctx
             ctx.bind_output(out)

@@ -54,6 +54,24 @@ def _shape_from_args(op: str, args: tuple) -> tuple[int, ...]:
     return tuple(int(size) for size in shape)
 
 
+def _creation_shape(op: str, args: tuple) -> tuple[int, ...]:
+    shape = _shape_from_args(op, args)
+    if builtins.any(size < 0 for size in shape):
+        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _scalar(op: str, value: Any) -> Scalar:
+    """A Python number from a Python/NumPy scalar or a one-element tensor; TypeError otherwise."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value.item()
+    if isinstance(value, (np.number, np.bool_)):
+        return value.item()
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"{op}: expected a number, got {type(value).__name__}")
+    return value
+
+
 def _normalize_dim(op: str, dim: int, ndim: int) -> int:
     bound = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -69,6 +87,8 @@ def _normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tupl
     """Sorted, non-negative axes; ``None`` means all of them."""
     if dim is None:
         return tuple(range(ndim))
+    if not isinstance(dim, (int, np.integer, tuple, list)):
+        raise TypeError(f"{op}: dim must be an int or a sequence of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     axes = sorted(_normalize_dim(op, d, ndim) for d in dims)
     if len(set(axes)) != len(axes):
@@ -78,7 +98,7 @@ def _normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tupl
 
 def _reduction_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     """Axes a reduction runs over: ``None`` and an empty tuple both mean all of them, as in PyTorch."""
-    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None
     return _normalize_dims(op, dim, ndim)
 
@@ -100,7 +120,12 @@ def _numpy_data(data: Any, dtype: DType | None) -> np.ndarray:
     if isinstance(data, Tensor):
         array = data.detach().cpu().numpy()
     else:
-        array = np.asarray(data)
+        array = np.asarray(_host_values(data))
+    if array.dtype.kind == "u" or array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a tensor from these values (NumPy infers {array.dtype}): "
+            "integers must fit in int64 and nested lists must be rectangular"
+        )
     if dtype is not None:
         target = dtypes.to_dtype(dtype)
     elif array.dtype.kind == "f":
@@ -112,7 +137,16 @@ def _numpy_data(data: Any, dtype: DType | None) -> np.ndarray:
         target = dtypes.bool_
     else:
         raise TypeError(f"tensor: cannot make a tensor from data of NumPy dtype {array.dtype}")
+    if not target.is_floating_point and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"tensor: cannot convert non-finite floats to {target}")
     return np.array(array, dtype=target.numpy, copy=True)
+
+
+def _host_values(data: Any) -> Any:
+    """``data`` with tensors inside nested lists replaced by their values (tensor([t1, t2]))."""
+    if isinstance(data, (list, tuple)) and builtins.any(isinstance(item, (list, tuple, Tensor)) for item in data):
+        return [item.detach().cpu().numpy() if isinstance(item, Tensor) else _host_values(item) for item in data]
+    return data
 
 
 def _is_python_data(data: Any) -> bool:
@@ -151,6 +185,7 @@ class Tensor:
         "grad",
     )
     __array_priority__ = 1000  # NumPy scalars on the left defer to our reflected operators
+    __array_ufunc__ = None  # and so do NumPy arrays: np.ones(3) + t is t.__radd__(np.ones(3))
 
     def __init__(
         self,
@@ -303,7 +338,8 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        return self.detach()
+        """The same memory, cut from the graph and from version tracking (writes to it go unseen)."""
+        return Tensor._wrap(self._buffer, self._device)
 
     def backward(
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
@@ -416,7 +452,7 @@ class Tensor:
     def new_full(self, size: ShapeArg, fill_value: Scalar, dtype: DType | None = None) -> Tensor:
         dtype = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
         return Tensor._wrap(
-            self.backend.full(_shape_from_args("new_full", (size,)), fill_value, dtype.numpy), self._device
+            self.backend.full(_creation_shape("new_full", (size,)), fill_value, dtype.numpy), self._device
         )
 
     def new_zeros(self, size: ShapeArg, dtype: DType | None = None) -> Tensor:
@@ -435,6 +471,8 @@ class Tensor:
     # --- elementwise --------------------------------------------------------------------------
     def _operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
         """Both operands as tensors of the result dtype, broadcast-checked, in call order."""
+        if isinstance(other, np.ndarray):
+            other = Tensor(other, device=self._device)
         if isinstance(other, Tensor):
             dtype = dtypes.result_type(self.dtype, self.ndim, other.dtype, other.ndim)
             _broadcast_shape(op, self.shape, other.shape)
@@ -634,6 +672,7 @@ class Tensor:
             if max is not None:
                 out = where(out > max, max, out)
             return out
+        min, max = (None if bound is None else _scalar("clamp", bound) for bound in (min, max))
         dtype = self.dtype
         for bound in (min, max):
             if bound is not None:
@@ -753,7 +792,8 @@ class Tensor:
             raise IndexError(f"{name}: cannot take the {name} of an empty tensor of shape {self.shape}")
         if dim is None:
             flat = self.reshape(-1)
-            return Tensor._wrap(self.backend.arg_extremum(op, flat._buffer, 0, False), self._device)
+            index = Tensor._wrap(self.backend.arg_extremum(op, flat._buffer, 0, False), self._device)
+            return index.reshape((1,) * self.ndim) if keepdim else index
         axis = _normalize_dim(name, dim, self.ndim)
         if self.ndim == 0:
             return self.new_zeros((), dtypes.int64)
@@ -770,7 +810,7 @@ class Tensor:
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log Σ exp(x), shifted by the (detached) max so it never overflows."""
         axes = _reduction_dims("logsumexp", dim, self.ndim)
-        shift = self.detach().amax(axes, keepdim=True)
+        shift = self._detached_max(axes)
         shift = shift.where(shift.abs() != math.inf, 0.0)  # an all −inf row gives −inf, not NaN
         out = (self - shift).exp().sum(axes, keepdim=True).log() + shift
         return out if keepdim else out.squeeze(axes)
@@ -778,7 +818,13 @@ class Tensor:
     def _shifted_by_max(self, op: str, dim: int) -> tuple[Tensor, int]:
         """x − max(x) along ``dim`` (max detached: it cancels out of softmax's gradient)."""
         axis = _normalize_dim(op, dim, self.ndim)
-        return self - self.detach().amax(axis, keepdim=True), axis
+        return self - self._detached_max((axis,)), axis
+
+    def _detached_max(self, axes: tuple[int, ...]) -> Tensor:
+        """amax over ``axes`` (keepdim), detached; zeros where the axes are empty (nothing to shift)."""
+        if builtins.any(self.shape[a] == 0 for a in axes):
+            return self.new_zeros(tuple(1 if d in axes else size for d, size in enumerate(self.shape)))
+        return self.detach().amax(axes, keepdim=True)
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x − max) / Σ exp(x − max) along ``dim``."""
@@ -835,7 +881,7 @@ class Tensor:
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same values in a new shape (a view where the layout allows); one dim may be -1."""
         shape = self._resolve_shape("reshape", _shape_from_args("reshape", shape))
-        return self if shape == self.shape else movement.Reshape.apply(self, shape=shape, allow_copy=True)
+        return movement.Reshape.apply(self, shape=shape, allow_copy=True)
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """Like reshape, but always shares memory; an error where the strides do not allow it."""
@@ -870,12 +916,12 @@ class Tensor:
         axes = tuple(_normalize_dim("permute", a, self.ndim) for a in axes)
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute: dims {axes} are not a permutation of 0..{self.ndim - 1}")
-        return self if axes == tuple(range(self.ndim)) else movement.Permute.apply(self, axes=axes)
+        return movement.Permute.apply(self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         if self.ndim < 2:
             _normalize_dim("transpose", dim0, self.ndim), _normalize_dim("transpose", dim1, self.ndim)
-            return self
+            return self.permute(*range(self.ndim))
         axes = list(range(self.ndim))
         a, b = _normalize_dim("transpose", dim0, self.ndim), _normalize_dim("transpose", dim1, self.ndim)
         axes[a], axes[b] = axes[b], axes[a]
@@ -910,7 +956,7 @@ class Tensor:
         if builtins.any(s < 0 for s in target):
             raise ValueError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
         target = tuple(target)
-        return self if target == self.shape else movement.Expand.apply(self, shape=target)
+        return movement.Expand.apply(self, shape=target)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -1039,7 +1085,7 @@ class Tensor:
 
     def __setitem__(self, key: Any, value: Operand) -> None:
         normalized, index_tensors = self._normalize_key(key)
-        value = value.to(self.dtype) if isinstance(value, Tensor) else self.new_full((), value)
+        value = value.to(self.dtype) if isinstance(value, Tensor) else self.new_full((), _scalar("setitem", value))
         target_shape = movement.GetItem.apply(self.detach(), *index_tensors, key=normalized).shape
         extra = value.ndim - len(target_shape)
         if extra > 0 and builtins.all(size == 1 for size in value.shape[:extra]):
@@ -1090,10 +1136,10 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: a result of shape {result.shape} cannot be written into a tensor of shape {self.shape}"
             )
-        if dtypes.promote_types(result.dtype, self.dtype) is not self.dtype:
+        if not dtypes.can_cast(result.dtype, self.dtype):
             raise RuntimeError(f"{op}: a result of dtype {result.dtype} cannot be written into a {self.dtype} tensor")
         views = self._view_chain() if self._base is not None else ()
-        if recording and result.requires_grad and views is None:
+        if recording and (result.requires_grad or root._requires_grad) and views is None:
             raise RuntimeError(
                 f"{op}: this view was made under no_grad or from a detached tensor, so an in-place write "
                 "through it cannot be differentiated; clone() it first"
@@ -1179,6 +1225,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must match."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat: expected a sequence of tensors, got a single Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -1216,6 +1264,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: expected an even number of at most {2 * input.ndim} sizes, got {tuple(pad)}")
+    if not builtins.all(isinstance(p, (int, np.integer)) for p in pad):
+        raise TypeError(f"pad: sizes must be ints, got {tuple(pad)}")
     if builtins.any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
     widths = [(0, 0)] * input.ndim
@@ -1296,13 +1346,14 @@ def full(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    if dtype is None:
-        dtype = (
-            dtypes.bool_
-            if isinstance(fill_value, bool)
-            else (dtypes.int64 if isinstance(fill_value, int) else dtypes.DEFAULT_FLOAT)
-        )
-    shape = _shape_from_args("full", (size,))
+    value = _scalar("full", fill_value)
+    if dtype is None:  # PyTorch's inference: only a Python bool gives bool; NumPy ints give int64
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.DEFAULT_FLOAT
+        else:
+            dtype = dtypes.int64 if isinstance(value, int) else dtypes.DEFAULT_FLOAT
+    fill_value = value
+    shape = _creation_shape("full", (size,))
     device = Device(device) if device is not None else CPU
     out = Tensor._wrap(get_backend(device).full(shape, fill_value, dtypes.to_dtype(dtype).numpy), device)
     out.requires_grad = requires_grad
@@ -1315,7 +1366,7 @@ def zeros(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return full(_shape_from_args("zeros", size), 0.0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(_creation_shape("zeros", size), 0.0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones(
@@ -1324,7 +1375,7 @@ def ones(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return full(_shape_from_args("ones", size), 1.0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(_creation_shape("ones", size), 1.0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty(
@@ -1361,8 +1412,11 @@ def arange(
     """[start, end) in steps of ``step``; int64 when all arguments are ints, else float32."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_scalar("arange", v) for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: the range [{start}, {end}) is inconsistent with the sign of step {step}")
     all_ints = builtins.all(isinstance(v, int) for v in (start, end, step))
     values = np.arange(start, end, step, dtype=np.int64 if all_ints else np.float64)
     return _make(values, dtype or (dtypes.int64 if all_ints else dtypes.DEFAULT_FLOAT), device, requires_grad)
@@ -1377,8 +1431,8 @@ def linspace(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     return _make(np.linspace(start, end, steps), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
 
 
@@ -1390,7 +1444,17 @@ def eye(
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    for size in (n, m):
+        if size is not None and (not isinstance(size, (int, np.integer)) or size < 0):
+            raise ValueError(f"eye: sizes must be non-negative ints, got n={n!r}, m={m!r}")
     return _make(np.eye(n, m), dtype or dtypes.DEFAULT_FLOAT, device, requires_grad)
+
+
+def _random_float_dtype(op: str, dtype: DType | None) -> DType:
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
+    if not dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point dtype, got {dtype}")
+    return dtype
 
 
 def rand(
@@ -1400,8 +1464,8 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1), from the generator ``tb.manual_seed`` seeds."""
-    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
-    values = generator().random(_shape_from_args("rand", size), dtype=dtype.numpy)
+    dtype = _random_float_dtype("rand", dtype)
+    values = generator().random(_creation_shape("rand", size), dtype=dtype.numpy)
     return _make(values, dtype, device, requires_grad)
 
 
@@ -1412,8 +1476,8 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal, from the generator ``tb.manual_seed`` seeds."""
-    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
-    values = generator().standard_normal(_shape_from_args("randn", size), dtype=dtype.numpy)
+    dtype = _random_float_dtype("randn", dtype)
+    values = generator().standard_normal(_creation_shape("randn", size), dtype=dtype.numpy)
     return _make(values, dtype, device, requires_grad)
 
 
@@ -1426,9 +1490,9 @@ def randint(
     device: str | Device | None = None,
 ) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` starts at 0)."""
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, size if high is None else high
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    values = generator().integers(low, high, size=_shape_from_args("randint", (size,)))
+    values = generator().integers(low, high, size=_creation_shape("randint", (size,)))
     return _make(values, dtype or dtypes.int64, device, False)

@@ -22,7 +22,7 @@ _UNARY = {
     "cos": np.cos,
     "tanh": np.tanh,
     "abs": np.abs,
-    "sign": np.sign,
+    "sign": lambda x: np.sign(np.nan_to_num(x, nan=0.0)),  # sign(NaN) = 0, as in PyTorch
     "not": np.logical_not,
 }
 _BINARY = {
