@@ -11,22 +11,30 @@ from types import ModuleType
 import tinygrad_bn as tb
 
 
-def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each candidate, timing them in turn so that machine noise
-    (other load, frequency changes) hits all of them alike."""
-    for run in candidates.values():
-        for _ in range(warmup):
-            run()
+def interleaved_medians(
+    candidates: dict[str, Callable[[], object]], repeats: int, turns: int = 3, settle: float = 0.15
+) -> dict[str, float]:
+    """Median seconds per call of each candidate over ``repeats`` timed calls.
+
+    Candidates take ``turns`` turns each (so slow machine drift hits all of them alike). A turn
+    starts with a pause of ``settle`` seconds and one untimed call, then times back-to-back calls:
+    OpenBLAS, PyTorch and OpenMP keep their worker threads spinning for a while after a call, and
+    on two cores those threads would otherwise steal time from whichever library runs next.
+    """
     samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(repeats):
+    per_turn = max(1, -(-repeats // turns))
+    for _ in range(turns):
         for name, run in candidates.items():
-            start = time.perf_counter()
+            time.sleep(settle)
             run()
-            samples[name].append(time.perf_counter() - start)
+            for _ in range(per_turn):
+                start = time.perf_counter()
+                run()
+                samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def repeats_for(seconds_per_call: float, budget: float = 1.0) -> int:
+def repeats_for(seconds_per_call: float, budget: float = 0.5) -> int:
     return max(5, min(50, int(budget / max(seconds_per_call, 1e-6))))
 
 

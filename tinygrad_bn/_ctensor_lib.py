@@ -34,6 +34,8 @@ def check(status: int, op: str) -> None:
 
 def pointer(array: np.ndarray):
     """A typed C pointer to ``array``'s first element (views included: strides travel separately)."""
+    if array.flags.c_contiguous:  # the cheap way, through the buffer protocol (~1 µs less per pointer)
+        return ffi.from_buffer(_POINTER_TYPES[array.dtype], array)
     return ffi.cast(_POINTER_TYPES[array.dtype], array.__array_interface__["data"][0])
 
 

@@ -85,14 +85,15 @@ class Function:
     is_view = False  # movement ops whose output may alias the input's memory
 
     def __init__(self, inputs: tuple[Tensor, ...]):
+        # (List comprehensions, not generators: this runs for every op, and they are faster.)
         self.inputs: tuple[Tensor, ...] | None = inputs
-        self.input_shapes = tuple(t.shape for t in inputs)
+        self.input_shapes = tuple([t.shape for t in inputs])
         # The graph's edges: each input's producer at this moment (or the input itself, for a
         # leaf). Held apart from ``inputs`` so an in-place op that later gives an input a new
         # producer does not rewire gradients recorded before it.
-        self.edges = tuple(t._grad_fn if t._grad_fn is not None else t for t in inputs)
+        self.edges = tuple([t._grad_fn if t._grad_fn is not None else t for t in inputs])
         self.backend = inputs[0].backend
-        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         self.retained_output: Callable[[], Tensor | None] | None = None
         self._saved: tuple[tuple[Tensor, int], ...] | None = ()
         self._output: tuple | None = None  # (buffer, device, version counter, version at save)
@@ -170,14 +171,14 @@ class Function:
         """Run forward on the inputs' buffers and, when recording, link the output into the graph."""
         from tinygrad_bn.tensor import Tensor
 
-        device = inputs[0].device
+        device = inputs[0]._device
         for tensor in inputs[1:]:
-            if tensor.device != device:
+            if tensor._device is not device and tensor._device != device:
                 raise RuntimeError(
                     f"{cls.__name__}: expected all tensors on the same device, got {device} and {tensor.device}"
                 )
         ctx = cls(inputs)
-        out = Tensor._wrap(ctx.forward(*(t._buffer for t in inputs), **params), device)
+        out = Tensor._wrap(ctx.forward(*[t._buffer for t in inputs], **params), device)
         ctx.inputs = None
         recording = is_grad_enabled()
         if cls.is_view and ctx.backend.shares_memory(out._buffer, inputs[0]._buffer):

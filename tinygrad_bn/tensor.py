@@ -854,9 +854,12 @@ class Tensor:
                 f"matmul: shapes {self.shape} and {other.shape} are not aligned: "
                 f"{a.shape[-1]} (dim {self.ndim - 1}) != {b.shape[-2]} (dim {max(other.ndim - 2, 0)})"
             )
-        _broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
-        dtype = dtypes.promote_types(a.dtype, b.dtype)
-        out = Matmul.apply(a.to(dtype), b.to(dtype))
+        if a.ndim > 2 or b.ndim > 2:
+            _broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+        if a.dtype is not b.dtype:
+            dtype = dtypes.promote_types(a.dtype, b.dtype)
+            a, b = a.to(dtype), b.to(dtype)
+        out = Matmul.apply(a, b)
         if self.ndim == 1:
             out = out.squeeze(-2)
         if other.ndim == 1:

@@ -58,7 +58,8 @@ def _array(value) -> np.ndarray:
 
 
 def _element_strides(array: np.ndarray) -> list[int]:
-    return [stride // array.itemsize for stride in array.strides]
+    size = array.itemsize
+    return [stride // size for stride in array.strides]
 
 
 def _coalesce(shape: list[int], strides: list[int]) -> tuple[list[int], list[int]]:
@@ -180,24 +181,21 @@ class CPUBackend(Backend):
             a = np.broadcast_to(a, batch_shape + a.shape[-2:])
             b = np.broadcast_to(b, batch_shape + b.shape[-2:])
         (m, k), n = a.shape[-2:], b.shape[-1]
-        out = np.empty(batch_shape + (m, n), dtype=a.dtype)
+        out = np.empty(batch_shape + (m, n), dtype=a.dtype)  # dense: row stride n, column stride 1
         if out.size == 0:
             return out
-        a_strides, b_strides, out_strides = _element_strides(a), _element_strides(b), _element_strides(out)
-        batch_ndim = len(batch_shape)
-        batch = (
-            (int64_array(batch_shape), int64_array(a_strides[:-2]), int64_array(b_strides[:-2]),
-             int64_array(out_strides[:-2]))
-            if batch_ndim
-            else (ffi.NULL,) * 4
-        )  # fmt: skip
+        a_strides, b_strides = _element_strides(a), _element_strides(b)
+        batch = (ffi.NULL,) * 4  # plain 2-D products (one per layer per step) need no batch arrays
+        if batch_shape:
+            out_batch_strides = _element_strides(out)[:-2]
+            batch = tuple(int64_array(v) for v in (batch_shape, a_strides[:-2], b_strides[:-2], out_batch_strides))
         kernel = lib.ct_matmul_f32 if a.dtype == np.float32 else lib.ct_matmul_f64
         status = kernel(
             m, n, k,
             pointer(a), a_strides[-2], a_strides[-1],
             pointer(b), b_strides[-2], b_strides[-1],
-            pointer(out), out_strides[-2], out_strides[-1],
-            batch_ndim, *batch,
+            pointer(out), n, 1,
+            len(batch_shape), *batch,
         )  # fmt: skip
         check(status, "matmul")
         return out
