@@ -47,6 +47,16 @@ static void T(sum_lanes_block)(const SCALAR *x, const int64_t *offsets, int64_t 
     memcpy(sums, acc, sizeof acc);
 }
 
+/* The same sums for rows a fixed stride apart (a folded contiguous row): no offset table to read. */
+CT_SIMD_CLONES __attribute__((noinline))
+static void T(sum_lanes_strided)(const SCALAR *x, int64_t row_stride, int64_t n, double *sums)
+{
+    double acc[LANES] = {0};
+    for (int64_t r = 0; r < n; r++)
+        for (int j = 0; j < LANES; j++) acc[j] += x[r * row_stride + j];
+    memcpy(sums, acc, sizeof acc);
+}
+
 /*
  * sums[j] = sum over rows r < count of x[row(r) + j * col_stride], j < width, in double: PAIRWISE_BLOCK
  * rows summed straight into block[width], then blocks pairwise in `levels` (pairwise_levels_for(blocks)
@@ -60,8 +70,14 @@ CT_INLINE void T(sum_columns)(const SCALAR *x, int64_t width, int64_t col_stride
     int64_t offsets[PAIRWISE_BLOCK];
     ct_cursor cursor;
     if (count > 0) ct_cursor_seek(&cursor, rows, 0);
+    int one_stride = rows->ndim == 1 && width == LANES && col_stride == 1;
     for (int64_t r0 = 0; r0 < count; r0 += PAIRWISE_BLOCK) {
         int64_t n = CT_MIN(count - r0, (int64_t)PAIRWISE_BLOCK);
+        if (one_stride) {
+            T(sum_lanes_strided)(x + r0 * rows->strides[0][0], rows->strides[0][0], n, block);
+            pairwise_push(&stack, block);
+            continue;
+        }
         gather_offsets(&cursor, rows, n, offsets);
         if (width == LANES && col_stride == 1) {
             T(sum_lanes_block)(x, offsets, n, block);
