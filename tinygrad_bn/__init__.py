@@ -42,6 +42,8 @@ from tinygrad_bn.tensor import (
 
 globals().update(functional)  # tb.exp, tb.sum, tb.softmax, ... (see tensor.FUNCTIONAL_METHODS)
 
+from tinygrad_bn import nn  # noqa: E402 - layers are built on everything above
+
 float = float32
 double = float64
 long = int64
@@ -76,6 +78,7 @@ __all__ = [
     "long",
     "manual_seed",
     "matmul",
+    "nn",
     "no_grad",
     "one_hot",
     "ones",
