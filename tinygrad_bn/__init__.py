@@ -13,6 +13,7 @@ from tinygrad_bn.backend import Device as device  # noqa: N813 - PyTorch's name
 from tinygrad_bn.dtype import DType, bool_, float32, float64, int64
 from tinygrad_bn.function import enable_grad, is_grad_enabled, no_grad
 from tinygrad_bn.random import manual_seed
+from tinygrad_bn.serialization import SerializationError, load, save
 from tinygrad_bn.tensor import (
     FUNCTIONAL_METHODS,
     Tensor,
@@ -54,6 +55,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DType",
     "Device",
+    "SerializationError",
     "Tensor",
     "arange",
     "autograd",
@@ -75,6 +77,7 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "linspace",
+    "load",
     "long",
     "manual_seed",
     "matmul",
@@ -87,6 +90,7 @@ __all__ = [
     "rand",
     "randint",
     "randn",
+    "save",
     "set_num_threads",
     "simd_name",
     "stack",
