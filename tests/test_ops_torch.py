@@ -380,6 +380,8 @@ SEMANTICS = {
     "tensor from a list of 0-d tensors": lambda lib: lib.tensor([lib.tensor(1.0), lib.tensor(2.0)]),
     "logsumexp over an empty dim": lambda lib: lib.zeros(0, 3).logsumexp(0),
     "softmax over an empty dim": lambda lib: lib.zeros(0, 3).softmax(0),
+    "softmax of a 0-d tensor": lambda lib: lib.tensor(2.0).softmax(0),
+    "log_softmax of a 0-d tensor": lambda lib: lib.tensor(2.0).log_softmax(-1),
 }
 
 

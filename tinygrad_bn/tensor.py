@@ -818,7 +818,7 @@ class Tensor:
     def _shifted_by_max(self, op: str, dim: int) -> tuple[Tensor, int]:
         """x − max(x) along ``dim`` (max detached: it cancels out of softmax's gradient)."""
         axis = _normalize_dim(op, dim, self.ndim)
-        return self - self._detached_max((axis,)), axis
+        return self - self._detached_max((axis,) if self.ndim else ()), axis
 
     def _detached_max(self, axes: tuple[int, ...]) -> Tensor:
         """amax over ``axes`` (keepdim), detached; zeros where the axes are empty (nothing to shift)."""

@@ -18,7 +18,9 @@ from typing import Any, Literal
 import numpy as np
 
 Buffer = Any
-UnaryOp = Literal["neg", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "sign", "not"]
+UnaryOp = Literal[
+    "neg", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "sigmoid", "relu", "abs", "sign", "not"
+]
 BinaryOp = Literal[
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"
 ]

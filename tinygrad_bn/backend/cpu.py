@@ -7,6 +7,8 @@ transposed and sliced operands are never copied first.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinygrad_bn._ctensor_lib import check, ffi, int64_array, lib, pointer
@@ -23,6 +25,8 @@ _UNARY = {
     "tanh": np.tanh,
     "abs": np.abs,
     "sign": lambda x: np.sign(np.nan_to_num(x, nan=0.0)),  # sign(NaN) = 0, as in PyTorch
+    "expm1": np.expm1,
+    "erf": lambda x: _erf(x).astype(x.dtype, copy=False),
     "not": np.logical_not,
 }
 _BINARY = {
@@ -44,6 +48,43 @@ _BINARY = {
 }
 _REDUCE_OPS = {"sum": lib.CT_REDUCE_SUM, "max": lib.CT_REDUCE_MAX, "min": lib.CT_REDUCE_MIN}
 _NUMPY_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min}
+
+
+_ERF_SERIES_BELOW = 2.0  # |x| below this: the series; from it on: the continued fraction
+# 1/(1·3·5···(2k+1)) for k < 30: the series' coefficients (relative error ~1e-15 on [0, 2))
+_ERF_SERIES_COEFFICIENTS = np.cumprod([1.0] + [1 / (2 * k + 1) for k in range(1, 30)])
+_ERFC_FRACTION_DEPTH = 40  # absolute error of 1 − erfc ~2e-16 on [2, ∞)
+
+
+def _erf(values: np.ndarray) -> np.ndarray:
+    """erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, vectorised and accurate to ~1e-15 (computed in float64).
+
+    With z = |x| and erf(−z) = −erf(z):
+    - z < 2: erf(z) = 2/√π · z · e^(−z²) · Σₖ (2z²)ᵏ / (1·3·5···(2k+1)); every term is positive,
+      so nothing cancels (summed by Horner's rule, in place);
+    - z ≥ 2: erf(z) = 1 − erfc(z), with Laplace's continued fraction
+      erfc(z) = e^(−z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + ···))))), evaluated from its tail.
+    NOTE: ~0.15 µs per element in NumPy (about math.erf's speed); a C kernel should replace it.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    z = np.abs(x)
+    out = np.empty_like(z)
+    small = z < _ERF_SERIES_BELOW  # False for NaN: NaN flows through the fraction unchanged
+
+    near = z[small]
+    two_z_squared = 2 * near * near
+    series = np.full_like(near, _ERF_SERIES_COEFFICIENTS[-1])
+    for coefficient in _ERF_SERIES_COEFFICIENTS[-2::-1]:
+        series *= two_z_squared
+        series += coefficient
+    out[small] = (2 / math.sqrt(math.pi)) * near * np.exp(-near * near) * series
+
+    far = z[~small]
+    fraction = far.copy()
+    for k in range(_ERFC_FRACTION_DEPTH, 0, -1):
+        fraction = far + (k / 2) / fraction
+    out[~small] = 1 - np.exp(-far * far) / (math.sqrt(math.pi) * fraction)
+    return np.copysign(out, x)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -1,16 +1,64 @@
-"""The functional form of the layers in ``tinygrad_bn.nn`` (PyTorch's ``torch.nn.functional``)."""
+"""The functional form of the layers in ``tinygrad_bn.nn`` (PyTorch's ``torch.nn.functional``).
+
+Each function lives next to its layer (``activation.py``, ``loss.py``, ``dropout.py``,
+``linear.py``); this module gathers them under PyTorch's names.
+"""
 
 from __future__ import annotations
 
-from tinygrad_bn.tensor import Tensor
+from tinygrad_bn.nn.activation import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    swish,
+    tanh,
+)
+from tinygrad_bn.nn.dropout import alpha_dropout, dropout
+from tinygrad_bn.nn.linear import linear
+from tinygrad_bn.nn.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x·Wᵀ + b for x of shape (*, in_features), W of shape (out_features, in_features)."""
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(
-            f"linear: input of shape {input.shape} does not match a weight of shape {weight.shape}: "
-            f"expected (*, {weight.shape[-1] if weight.ndim else '?'}) against (out_features, in_features)"
-        )
-    out = input @ weight.T
-    return out if bias is None else out + bias
+__all__ = [
+    "alpha_dropout",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "prelu",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "swish",
+    "tanh",
+]

@@ -6,9 +6,20 @@ import math
 from typing import Any
 
 from tinygrad_bn import dtype as dtypes
-from tinygrad_bn.nn import functional, init
+from tinygrad_bn.nn import init
 from tinygrad_bn.nn.module import Module, Parameter
 from tinygrad_bn.tensor import Tensor, empty
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x·Wᵀ + b for x of shape (*, in_features), W of shape (out_features, in_features)."""
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} does not match a weight of shape {weight.shape}: "
+            f"expected (*, {weight.shape[-1] if weight.ndim else '?'}) against (out_features, in_features)"
+        )
+    out = input @ weight.T
+    return out if bias is None else out + bias
 
 
 class Identity(Module):
@@ -66,7 +77,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.linear(input, self.weight, self.bias)
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -3,6 +3,8 @@ each gradient back to its input's shape, so the backwards below ignore broadcast
 
 from __future__ import annotations
 
+import math
+
 from tinygrad_bn.function import Function
 
 
@@ -31,6 +33,33 @@ class Exp(UnaryFunction):
 
     def backward(self, grad):  # d eˣ = eˣ
         return grad * self.output
+
+
+class Expm1(UnaryFunction):
+    """eˣ − 1, exact near x = 0 where ``exp(x) - 1`` cancels (ELU and SELU use it, as PyTorch does)."""
+
+    op = "expm1"
+
+    def forward(self, x):
+        self.save_output()
+        return super().forward(x)
+
+    def backward(self, grad):  # d(eˣ − 1) = eˣ
+        return grad * (self.output + 1)
+
+
+class Erf(UnaryFunction):
+    """erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (exact GELU uses it)."""
+
+    op = "erf"
+
+    def forward(self, x):
+        self.save_for_backward(*self.inputs)
+        return super().forward(x)
+
+    def backward(self, grad):  # d erf(x) = 2/√π · e^(−x²)
+        (x,) = self.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
 class Log(UnaryFunction):
