@@ -2,8 +2,8 @@
 
     python examples/fit_mlp.py --steps 300
 
-Everything is built from tensors and autograd alone (layers and optimizers arrive with the nn
-and optim packages): logits = relu(x·W1 + b1)·W2 + b2, softmax cross-entropy, plain SGD.
+The model is ``nn.Sequential(Linear, ReLU, Linear)`` trained with ``nn.CrossEntropyLoss`` and
+plain gradient descent written out by hand (optimizers arrive with the optim package).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 import tinygrad_bn as tb
+from tinygrad_bn import nn
 
 
 def two_spirals(points_per_class: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -23,11 +24,6 @@ def two_spirals(points_per_class: int, noise: float, rng: np.random.Generator) -
     x = np.concatenate([arm, -arm]) + noise * rng.standard_normal((2 * points_per_class, 2))
     y = np.concatenate([np.zeros(points_per_class), np.ones(points_per_class)]).astype(np.int64)
     return x.astype(np.float32), y
-
-
-def cross_entropy(logits: tb.Tensor, labels: tb.Tensor) -> tb.Tensor:
-    """mean over the batch of −log softmax(logits)[label]."""
-    return -(logits.log_softmax(1) * tb.one_hot(labels, logits.shape[1])).sum(1).mean()
 
 
 def main() -> None:
@@ -41,21 +37,17 @@ def main() -> None:
     tb.manual_seed(args.seed)
     x_np, y_np = two_spirals(256, 0.02, np.random.default_rng(args.seed))
     x, y = tb.tensor(x_np), tb.tensor(y_np)
-    w1 = (tb.randn(2, args.hidden) * math.sqrt(2 / 2)).requires_grad_()
-    b1 = tb.zeros(args.hidden, requires_grad=True)
-    w2 = (tb.randn(args.hidden, 2) * math.sqrt(1 / args.hidden)).requires_grad_()
-    b2 = tb.zeros(2, requires_grad=True)
-    parameters = [w1, b1, w2, b2]
+    model = nn.Sequential(nn.Linear(2, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 2))
+    loss_function = nn.CrossEntropyLoss()
 
     for step in range(args.steps + 1):
-        logits = (x @ w1 + b1).relu() @ w2 + b2
-        loss = cross_entropy(logits, y)
-        for p in parameters:
-            p.grad = None
+        logits = model(x)
+        loss = loss_function(logits, y)
+        model.zero_grad()
         loss.backward()
         with tb.no_grad():
-            for p in parameters:
-                p -= args.lr * p.grad
+            for parameter in model.parameters():
+                parameter -= args.lr * parameter.grad
         if step % max(1, args.steps // 10) == 0:
             accuracy = (logits.argmax(1) == y).float().mean().item()
             print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")

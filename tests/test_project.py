@@ -1,5 +1,7 @@
-"""Project hygiene that CI checks with the tests: lint, and the main example trains."""
+"""Project hygiene that CI checks with the tests: lint, the main example trains, the README's
+example runs as written."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -29,3 +31,11 @@ def test_fit_mlp_example_reduces_the_loss():
     losses = [float(line.split()[3]) for line in result.stdout.splitlines() if line.startswith("step")]
     assert len(losses) >= 5
     assert losses[-1] < 0.7 * losses[0], result.stdout
+
+
+def test_readme_example_runs_as_written(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"## Using it\n\n```python\n(.*?)```", readme, re.S)
+    assert example is not None, "README.md lost its '## Using it' example"
+    monkeypatch.chdir(tmp_path)  # it saves a file
+    exec(compile(example.group(1), "README.md", "exec"), {})
