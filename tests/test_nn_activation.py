@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import tinygrad_bn as tb
 from tinygrad_bn.nn import activation as act
-from tinygrad_bn.testing import assert_close, gradcheck
+from tinygrad_bn.testing import assert_close, gradcheck, gradgradcheck
 from tinygrad_bn.testing.strategies import non_contiguous_tensors, shapes, tensors
 
 TF = torch.nn.functional
@@ -134,6 +134,13 @@ def test_function_passes_gradcheck(name):
     assert all(abs(value - kink) > 0.05 for value in np.ravel(AWAY_FROM_KINKS) for kink in kinks)
     x = tb.tensor(AWAY_FROM_KINKS, dtype=F64, requires_grad=True)
     assert gradcheck(ours, [x])
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_passes_gradgradcheck(name):
+    ours, _, _ = FUNCTIONS[name]
+    x = tb.tensor(AWAY_FROM_KINKS, dtype=F64, requires_grad=True)
+    assert gradgradcheck(ours, [x])
 
 
 def test_prelu_passes_gradcheck_in_input_and_weight():
