@@ -397,3 +397,27 @@ def test_data_is_untracked_but_detach_shares_the_version():
         z = x * x
         x.detach().add_(1)
         z.sum().backward()
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_callers_gradient():
+    a, b, w = (tb.ones(2, 2, requires_grad=True) for _ in range(3))
+    ((a + b) @ w).sum().backward()  # Add hands one fresh tensor to both inputs
+    assert a.grad is not b.grad
+    with tb.no_grad():
+        a.grad.add_(1)
+    assert b.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    seed = tb.ones(2, 2)
+    a.grad = None
+    a.clone().backward(seed)
+    assert a.grad is not seed
+    with tb.no_grad():
+        a.grad.add_(1)
+    assert seed.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy():
+    x, w = tb.ones(3, 2), tb.ones(2, 4, requires_grad=True)
+    (x @ w).sum().backward()
+    first = w.grad
+    (x @ w).sum().backward()
+    assert w.grad is first and first.tolist() == [[6.0] * 4] * 2

@@ -97,6 +97,9 @@ def _propagate(
                 leads_to_target.get(id(edge), False) for _, edge in _edges(node)
             )
     grads: dict[int, Tensor] = {}
+    # Node ids whose pending gradient is a tensor nothing else refers to: a leaf may keep it as
+    # its .grad without a copy. Seeds (the caller's), views and a tensor handed to two inputs are not.
+    exclusive: set[int] = set()
     for root, seed in zip(roots, seeds):
         grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
     captured: dict[int, Tensor] = {}
@@ -110,10 +113,12 @@ def _propagate(
                     captured[id(node)] = grad
                 if not leads_to_target[id(node)]:
                     continue
+            owned = id(node) in exclusive
+            exclusive.discard(id(node))
             is_leaf = getattr(node, "edges", None) is None
             if is_leaf:
                 if target_nodes is None:
-                    node._accumulate_grad(grad)
+                    node._accumulate_grad(grad, owned)
                 continue
             if target_nodes is None and node.retained_output is not None:
                 retained = node.retained_output()
@@ -122,10 +127,20 @@ def _propagate(
             input_grads = node.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for (shape, edge), input_grad in zip(_edges(node), _wanted(node, input_grads)):
-                if input_grad is not None:
-                    input_grad = input_grad.sum_to_size(shape)
-                    grads[id(edge)] = grads[id(edge)] + input_grad if id(edge) in grads else input_grad
+            wanted = _wanted(node, input_grads)
+            returned = [id(g) for g in wanted if g is not None]
+            for (shape, edge), input_grad in zip(_edges(node), wanted):
+                if input_grad is None:
+                    continue
+                summed = input_grad.sum_to_size(shape)
+                if id(edge) in grads:
+                    grads[id(edge)] = grads[id(edge)] + summed
+                    exclusive.add(id(edge))
+                else:
+                    grads[id(edge)] = summed
+                    fresh = summed is not input_grad or returned.count(id(input_grad)) == 1
+                    if fresh and summed._base is None and (summed is not grad or owned):
+                        exclusive.add(id(edge))
             if not retain_graph:
                 node.release()
     return captured

@@ -347,12 +347,13 @@ class Tensor:
         """Accumulate the gradient of this tensor with respect to every leaf into ``leaf.grad``."""
         autograd.backward(self, gradient, retain_graph, create_graph)
 
-    def _accumulate_grad(self, grad: Tensor) -> None:
-        # NOTE: the first gradient is copied, so .grad never aliases another tensor's memory and is
-        # dense and writable (backward ops return broadcast views freely). Later ones are added in
-        # place, as in PyTorch, unless a graph is being built through .grad (create_graph=True).
+    def _accumulate_grad(self, grad: Tensor, owned: bool = False) -> None:
+        # NOTE: the first gradient is kept as it is when the engine says nothing else refers to it
+        # (``owned``: a fresh, dense result), else copied, so .grad never aliases other memory and
+        # is writable (backward ops return broadcast views freely). Later ones are added in place,
+        # as in PyTorch, unless a graph is being built through .grad (create_graph=True).
         if self.grad is None:
-            self.grad = grad.clone()
+            self.grad = grad if owned and grad.backend.is_writable(grad._buffer) else grad.clone()
         elif is_grad_enabled() or self.grad.requires_grad:
             self.grad = self.grad + grad
         else:
