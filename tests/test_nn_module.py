@@ -208,3 +208,23 @@ def test_attribute_registration_errors_are_clear():
         nn.Module()(tb.ones(1))
     module.bias = None
     assert module.bias is None and [name for name, _ in module.named_parameters()] == ["weight"]
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_passes_gradcheck_and_gradgradcheck(shape, bias):
+    from tinygrad_bn.nn.functional import linear
+    from tinygrad_bn.testing import gradcheck, gradgradcheck
+
+    tb.manual_seed(1)
+    x = tb.randn(*shape, dtype=tb.float64, requires_grad=True)
+    w = tb.randn(2, 3, dtype=tb.float64, requires_grad=True)
+    inputs = [x, w, tb.randn(2, dtype=tb.float64, requires_grad=True)] if bias else [x, w]
+    assert gradcheck(linear, inputs)
+    assert gradgradcheck(linear, inputs)
+
+
+def test_linear_weight_gradient_is_a_fresh_dense_matrix():
+    layer = nn.Linear(3, 2)
+    layer(tb.ones(4, 3)).sum().backward()
+    assert layer.weight.grad._base is None and layer.weight.grad.numpy().flags.c_contiguous

@@ -8,6 +8,7 @@ from typing import Any
 from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.nn import init
 from tinygrad_bn.nn.module import Module, Parameter
+from tinygrad_bn.ops.matmul import Linear as LinearOp
 from tinygrad_bn.tensor import Tensor, empty
 
 
@@ -18,8 +19,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {input.shape} does not match a weight of shape {weight.shape}: "
             f"expected (*, {weight.shape[-1] if weight.ndim else '?'}) against (out_features, in_features)"
         )
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {bias.shape} does not match a weight of shape {weight.shape}")
+    dtype = input.dtype if input.dtype is weight.dtype else dtypes.promote_types(input.dtype, weight.dtype)
+    rows = input.unsqueeze(0) if input.ndim == 1 else input
+    operands = [t.to(dtype) for t in (rows, weight) + (() if bias is None else (bias,))]
+    out = LinearOp.apply(*operands)
+    return out.squeeze(0) if input.ndim == 1 else out
 
 
 class Identity(Module):
