@@ -176,6 +176,7 @@ class Tensor:
         "_base",
         "_buffer",
         "_device",
+        "_dtype",
         "_grad_fn",
         "_requires_grad",
         "_retains_grad",
@@ -200,6 +201,7 @@ class Tensor:
 
     def _init(self, buffer: Any, device: Device) -> None:
         self._buffer = buffer
+        self._dtype = dtypes.from_numpy_dtype(buffer.dtype)  # read on every op: looked up once
         self._device = device
         self._grad_fn: Function | None = None
         self._requires_grad = False
@@ -282,7 +284,7 @@ class Tensor:
 
     @property
     def dtype(self) -> DType:
-        return dtypes.from_numpy_dtype(self._buffer.dtype)
+        return self._dtype
 
     @property
     def device(self) -> Device:
@@ -483,7 +485,7 @@ class Tensor:
             other = self.new_full((), other, dtype)
         else:
             return NotImplemented
-        pair = (self.to(dtype), other.to(dtype))
+        pair = (self if self._dtype is dtype else self.to(dtype), other if other._dtype is dtype else other.to(dtype))
         return pair[::-1] if reverse else pair
 
     def _float_operands(self, op: str, other: Operand, reverse: bool = False) -> tuple[Tensor, Tensor]:
