@@ -376,3 +376,13 @@ def test_non_positive_huber_delta_is_an_error():
 def test_integer_input_is_a_type_error():
     with pytest.raises(TypeError, match=r"mse_loss: expected a floating point input, got tinygrad_bn\.int64"):
         loss.mse_loss(tb.tensor([1, 2]), tb.tensor([1, 2]))
+
+
+def test_inputs_torch_refuses_are_refused():
+    probabilities = tb.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="ignore_index is not supported for floating point"):
+        loss.cross_entropy(tb.zeros(2, 3), probabilities, ignore_index=1)
+    with pytest.raises(ValueError, match="all elements of target should be between 0 and 1"):
+        loss.binary_cross_entropy(tb.full((3,), 0.5), tb.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3\) does not broadcast against input of shape \(3,\)"):
+        loss.binary_cross_entropy(tb.full((3,), 0.5), tb.ones(3), weight=tb.ones(2, 3))

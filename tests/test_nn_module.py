@@ -228,3 +228,46 @@ def test_linear_weight_gradient_is_a_fresh_dense_matrix():
     layer = nn.Linear(3, 2)
     layer(tb.ones(4, 3)).sum().backward()
     assert layer.weight.grad._base is None and layer.weight.grad.numpy().flags.c_contiguous
+
+
+def test_replacing_a_layer_or_parameter_keeps_its_place_like_torch():
+    def rebuilt(lib):
+        net = lib.nn.Sequential(OrderedDict(fc=lib.nn.Linear(1, 1, bias=False), act=lib.nn.ReLU()))
+        net.fc = lib.nn.Linear(1, 1, bias=False)
+        net.fc.weight = lib.nn.Parameter(lib.zeros(1, 1))
+        layers = lib.nn.ModuleList([lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid()])
+        layers[0], layers[-2] = lib.nn.Identity(), lib.nn.Identity()
+        return [n for n, _ in net.named_modules()], list(net.state_dict()), [type(m).__name__ for m in layers]
+
+    assert rebuilt(tb) == rebuilt(torch)
+
+
+def test_one_name_cannot_be_two_kinds_of_state():
+    layer = nn.Linear(2, 3)
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        layer.register_buffer("weight", tb.zeros(3, 2))
+    with pytest.raises(TypeError, match="cannot assign 'ReLU' as parameter 'weight'"):
+        layer.weight = nn.ReLU()
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_a_module_shared_under_two_names_is_saved_under_both_like_torch():
+    assert list(nn.Sequential(*[nn.Linear(2, 3)] * 2).state_dict()) == list(
+        torch.nn.Sequential(*[torch.nn.Linear(2, 3)] * 2).state_dict()
+    )
+
+
+def test_plain_attributes_may_be_set_before_module_init():
+    class Early(nn.Module):
+        def __init__(self):
+            self.scale = 3
+            super().__init__()
+
+    assert Early().scale == 3
+
+    class TooEarly(nn.Module):
+        def __init__(self):
+            self.layer = nn.Identity()
+
+    with pytest.raises(AttributeError, match=r"cannot assign Identity 'layer' before Module\.__init__"):
+        TooEarly()

@@ -125,3 +125,11 @@ def test_files_that_are_not_archives_are_clear_errors(tmp_path):
 def test_the_archive_is_a_plain_zip_of_arrays_and_json():
     with zipfile.ZipFile(io.BytesIO(saved_bytes({"w": tb.ones(2)}))) as archive:
         assert sorted(archive.namelist()) == ["__structure__.npy", "t0.npy"]
+
+
+def test_zero_dim_tensors_keep_their_shape():
+    module = nn.Linear(2, 2)
+    module.register_buffer("steps", tb.tensor(7))
+    loaded = tb.load(io.BytesIO(saved_bytes(module.state_dict())))
+    assert loaded["steps"].shape == () and loaded["steps"].item() == 7
+    module.load_state_dict(loaded)

@@ -51,7 +51,7 @@ def save(obj: Any, f: Path) -> None:
 def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(obj, Tensor):
         key = f"t{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(obj.detach().cpu().numpy())
+        arrays[key] = np.array(obj.detach().cpu().numpy(), order="C")  # (ascontiguousarray would make 0-d 1-d)
         return {"tensor": key, "requires_grad": obj.requires_grad}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
@@ -99,7 +99,7 @@ def _decode(node: Any, archive: Any, name: str) -> Any:
         array = archive[key]
         if array.dtype not in _ALLOWED_DTYPES:
             raise SerializationError(f"load: {name} holds tensor {key!r} of unsupported dtype {array.dtype}")
-        tensor = from_numpy(np.ascontiguousarray(array))
+        tensor = from_numpy(np.array(array, order="C"))
         return tensor.requires_grad_() if node.get("requires_grad") is True and tensor.is_floating_point() else tensor
     (kind, content), *_ = node.items()
     if kind == "value" and (content is None or isinstance(content, (bool, int, float, str))):

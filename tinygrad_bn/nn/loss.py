@@ -57,13 +57,19 @@ def _reduce(loss: Tensor, reduction: str, total_weight: Tensor | None = None) ->
 # --- shape checks -----------------------------------------------------------------------------
 
 
-def _check_broadcastable(name: str, what: str, shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
+def _check_broadcastable(
+    name: str, what: str, shape: tuple[int, ...], input_shape: tuple[int, ...], widen: bool = False
+) -> None:
+    """``shape`` must broadcast to ``input_shape`` (or, with ``widen``, together with it: a
+    regression target may widen the result, with PyTorch's warning elsewhere)."""
     try:
-        np.broadcast_shapes(shape, input_shape)
+        joint = np.broadcast_shapes(shape, input_shape)
     except ValueError:
+        joint = None
+    if joint is None or (not widen and joint != tuple(input_shape)):
         raise ValueError(
             f"{name}: {what} of shape {tuple(shape)} does not broadcast against input of shape {tuple(input_shape)}"
-        ) from None
+        )
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
@@ -85,7 +91,7 @@ def _difference(name: str, input: Tensor, target: Tensor) -> Tensor:
     """x − y, broadcast with PyTorch's warning when the shapes differ."""
     _check_float(name, "input", input)
     if target.shape != input.shape:
-        _check_broadcastable(name, "target", target.shape, input.shape)
+        _check_broadcastable(name, "target", target.shape, input.shape, widen=True)
         warnings.warn(
             f"{name}: using a target size {tuple(target.shape)} that is different to the input size "
             f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
@@ -262,6 +268,8 @@ def cross_entropy(
     log_probs = input.log_softmax(class_dim)
     if target.shape != input.shape:
         return _class_index_loss("cross_entropy", log_probs, target, weight, ignore_index, reduction, label_smoothing)
+    if ignore_index != -100:
+        raise ValueError("cross_entropy: ignore_index is not supported for floating point (probability) targets")
     if not target.dtype.is_floating_point:
         raise TypeError(
             f"cross_entropy: a target of the input's shape {tuple(input.shape)} holds class probabilities and must "
@@ -291,6 +299,8 @@ def binary_cross_entropy(
     _check_same_shape(name, input, target)
     if ((input < 0) | (input > 1)).any().item():
         raise ValueError(f"{name}: all elements of input should be between 0 and 1")
+    if ((target < 0) | (target > 1)).any().item():
+        raise ValueError(f"{name}: all elements of target should be between 0 and 1")
     if target.dtype is not input.dtype:
         target = target.to(input.dtype)
     loss = BinaryCrossEntropy.apply(input, target)

@@ -92,12 +92,18 @@ class Module:
     # --- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign to {name!r} before Module.__init__() call")
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(f"cannot assign {type(value).__name__} {name!r} before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
+        # Replacing an entry keeps its place in its registry (the order of layers and of state_dict).
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in self._parameters:
+                self._forget(name)
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self._forget(name)
+        elif isinstance(value, Module) and name not in self._parameters:
+            if name not in self._modules:
+                self._forget(name)
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
@@ -141,19 +147,21 @@ class Module:
         self.__dict__.pop(name, None)
         return found
 
-    def _check_new_name(self, kind: str, name: str) -> None:
+    def _check_new_name(self, kind: str, name: str, registry: dict) -> None:
+        """``name`` may replace an entry of ``registry`` (its own kind), never another attribute."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if not name:
             raise KeyError(f'{kind} name can\'t be empty string ""')
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
-        if name in self.__dict__ and name not in self._parameters and name not in self._buffers:
+        others = [r for r in (self._parameters, self._buffers, self._modules) if r is not registry]
+        if name not in registry and (name in self.__dict__ or any(name in other for other in others)):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None: a declared but absent parameter, like a disabled bias)."""
-        self._check_new_name("parameter", name)
+        self._check_new_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)"
@@ -162,7 +170,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register module state that is not trained; ``persistent=False`` keeps it out of state_dict."""
-        self._check_new_name("buffer", name)
+        self._check_new_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
@@ -174,7 +182,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._check_new_name("module", name)
+        self._check_new_name("module", name, self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
@@ -309,16 +317,20 @@ class Module:
 
     # --- state -------------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name (detached, sharing memory)."""
+        """Parameters and persistent buffers by dotted name (detached, sharing memory). A module
+        reachable under two names appears under both, as in PyTorch."""
         state: OrderedDict[str, Tensor] = OrderedDict()
-        for module_name, module in self.named_modules(prefix=prefix.rstrip(".")):
-            head = f"{module_name}." if module_name else ""
+        stack = [(prefix, self)]
+        while stack:
+            head, module = stack.pop()
             for name, param in module._parameters.items():
                 if param is not None:
                     state[head + name] = param if keep_vars else param.detach()
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
                     state[head + name] = buffer if keep_vars else buffer.detach()
+            children = [(f"{head}{name}.", child) for name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
         return state
 
     def load_state_dict(self, state_dict: dict[str, Tensor], strict: bool = True) -> IncompatibleKeys:
