@@ -271,3 +271,21 @@ def test_plain_attributes_may_be_set_before_module_init():
 
     with pytest.raises(AttributeError, match=r"cannot assign Identity 'layer' before Module\.__init__"):
         TooEarly()
+
+
+def test_containers_support_list_operations_like_torch():
+    def edited(lib):
+        seq = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid())
+        seq[-1] = lib.nn.Identity()
+        del seq[0]
+        seq.append(lib.nn.ReLU())
+        seq.insert(1, lib.nn.Tanh())
+        popped = seq.pop(0)
+        layers = lib.nn.ModuleList([lib.nn.ReLU(), lib.nn.ReLU(), lib.nn.Tanh()])
+        del layers[1:2]
+        layers.extend([lib.nn.Tanh(), lib.nn.Tanh()])
+        return repr(seq), type(popped).__name__, repr(layers), repr(lib.nn.ModuleList([lib.nn.ReLU()] * 3))
+
+    assert edited(tb) == edited(torch)
+    with pytest.raises(TypeError, match="Sequential indices must be integers or slices, not str"):
+        nn.Sequential(nn.ReLU())["0"]
