@@ -435,3 +435,12 @@ def test_modules_reject_inplace(make):
 def test_functions_reject_inplace(function):
     with pytest.raises(NotImplementedError, match=f"{function.__name__}: inplace=True is not supported"):
         function(tb.zeros(2), inplace=True)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu"])
+def test_a_nan_input_passes_the_gradient_like_torch(name):
+    values = [float("nan"), -2.0, 0.0, 3.0, 7.0]
+    x, tx = tb.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    getattr(act, name)(x).sum().backward()
+    getattr(TF, name)(tx).sum().backward()
+    assert_close(x.grad, tx.grad)

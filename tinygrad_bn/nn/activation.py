@@ -49,9 +49,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     _reject_inplace("hardtanh", inplace)
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    # NOTE: the clamped branch is detached, so it passes no gradient, not even at the bounds.
-    return input.where(inside, input.detach().clamp(min_val, max_val))
+    # NOTE: the clamped branch is detached, so it passes no gradient, not even at the bounds; a
+    # NaN counts as inside (its gradient passes), as in PyTorch.
+    outside = (input <= min_val) | (input >= max_val)
+    return input.where(~outside, input.detach().clamp(min_val, max_val))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -88,7 +89,7 @@ def _exponential_linear(input: Tensor, alpha: float, scale: float) -> Tensor:
     NOTE: eˣ − 1 sees min(x, 0) only, so a large positive x never reaches exp.
     """
     negative = Expm1.apply(input.clamp(max=0.0)) * (alpha * scale)
-    return (input * scale).where(input > 0, negative)
+    return (input * scale).where(~(input <= 0), negative)  # NaN takes the linear branch, as in PyTorch
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:

@@ -161,9 +161,9 @@ class Relu(UnaryFunction):
         return super().forward(x)
 
     def backward(self, grad):
-        # NOTE: the subgradient at 0 is 0, as in PyTorch.
+        # NOTE: the subgradient at 0 is 0, and a NaN input passes the gradient, as in PyTorch.
         (x,) = self.saved_tensors
-        return grad * (x > 0)
+        return grad.where(~(x <= 0), 0.0)
 
 
 class Abs(UnaryFunction):
