@@ -437,7 +437,7 @@ def test_functions_reject_inplace(function):
         function(tb.zeros(2), inplace=True)
 
 
-@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu"])
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu", "softplus"])
 def test_a_nan_input_passes_the_gradient_like_torch(name):
     values = [float("nan"), -2.0, 0.0, 3.0, 7.0]
     x, tx = tb.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)

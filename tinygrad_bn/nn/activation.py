@@ -134,9 +134,11 @@ def swish(input: Tensor, beta: float | Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(x) = log(1 + e^(β·x))/β, and x itself where β·x > threshold (PyTorch's linear regime)."""
     scaled = input * beta
-    # NOTE: exp only sees min(β·x, threshold), so the branch not taken stays finite (no inf·0 NaN).
-    smooth = scaled.clamp(max=threshold).exp().log1p() / beta
-    return input.where(scaled > threshold, smooth)
+    linear = scaled > threshold
+    # NOTE: exp only sees min(β·x, threshold), so the branch not taken stays finite (no inf·0 NaN);
+    # a where rather than a clamp, so a NaN input keeps its NaN gradient, as in PyTorch.
+    smooth = scaled.where(~linear, threshold).exp().log1p() / beta
+    return input.where(linear, smooth)
 
 
 def sigmoid(input: Tensor) -> Tensor:
