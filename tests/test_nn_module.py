@@ -289,3 +289,19 @@ def test_containers_support_list_operations_like_torch():
     assert edited(tb) == edited(torch)
     with pytest.raises(TypeError, match="Sequential indices must be integers or slices, not str"):
         nn.Sequential(nn.ReLU())["0"]
+
+
+def test_forward_pre_hooks_can_replace_the_inputs():
+    layer = nn.Identity()
+    handle = layer.register_forward_pre_hook(lambda module, inputs: inputs[0] * 3)
+    assert layer(tb.ones(2)).tolist() == [3.0, 3.0]
+    handle.remove()
+    assert layer(tb.ones(2)).tolist() == [1.0, 1.0]
+
+
+def test_get_submodule_follows_dotted_paths_like_torch():
+    ours, theirs = build(tb), build(torch)
+    for path in ["", "features", "features.1", "heads.0"]:
+        assert type(ours.get_submodule(path)).__name__ == type(theirs.get_submodule(path)).__name__
+    with pytest.raises(AttributeError, match="Sequential has no attribute `missing`"):
+        ours.get_submodule("features.missing")
