@@ -161,12 +161,8 @@ def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
 
 
 def _along_dim(method: str, input: Tensor, dim: int, dtype: Any) -> Tensor:
-    """``input.<method>(dim)`` after casting to ``dtype``; a 0-dim input counts as one element."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.ndim == 0:
-        return getattr(input.reshape(1), method)(dim).reshape(())
-    return getattr(input, method)(dim)
+    """``input.<method>(dim)`` after casting to ``dtype``."""
+    return getattr(input if dtype is None else input.to(dtype), method)(dim)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.nn.module import Module
 from tinygrad_bn.ops.loss import BinaryCrossEntropy
-from tinygrad_bn.tensor import Tensor
+from tinygrad_bn.tensor import Tensor, _broadcast_shape
 
 # --- reductions -------------------------------------------------------------------------------
 
@@ -63,7 +61,7 @@ def _check_broadcastable(
     """``shape`` must broadcast to ``input_shape`` (or, with ``widen``, together with it: a
     regression target may widen the result, with PyTorch's warning elsewhere)."""
     try:
-        joint = np.broadcast_shapes(shape, input_shape)
+        joint = _broadcast_shape(name, tuple(shape), tuple(input_shape))
     except ValueError:
         joint = None
     if joint is None or (not widen and joint != tuple(input_shape)):
