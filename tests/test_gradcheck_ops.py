@@ -40,6 +40,8 @@ UNARY = {
     "cos": (lambda x: x.cos(), None),
     "tanh": (lambda x: x.tanh(), None),
     "sigmoid": (lambda x: x.sigmoid(), None),
+    "expm1": (lambda x: x.expm1(), None),
+    "erf": (lambda x: x.erf(), None),
     "relu": (lambda x: x.relu(), away_from_zero),  # kinks are tested against PyTorch instead
     "abs": (lambda x: x.abs(), away_from_zero),
     "clamp": (lambda x: x.clamp(0.5, 1.5), st.sampled_from([0.3, 0.7, 1.2, 1.8])),
@@ -58,7 +60,7 @@ UNARY = {
     "getitem": (lambda x: x[..., None, :1] if x.ndim else x[None], None),
     "pad": (lambda x: tb.pad(x, (1, 1)) if x.ndim else x, None),
 }
-SECOND_ORDER = ["exp", "log", "tanh", "sigmoid", "sum", "mean", "var", "softmax", "log_softmax", "sqrt"]
+SECOND_ORDER = ["exp", "expm1", "erf", "log", "tanh", "sigmoid", "sum", "mean", "var", "softmax", "log_softmax", "sqrt"]
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))

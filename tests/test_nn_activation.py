@@ -165,7 +165,7 @@ def test_maxout_passes_gradcheck_in_input():
 def test_erf_matches_math_erf_to_float64_precision():
     values = np.concatenate([np.linspace(-7, 7, 2001), [0.0, 1e-300, -1e-20, 1.999999, 2.0, 30.0, -1000.0]])
     x = tb.tensor(values, dtype=F64)
-    assert_close(act.Erf.apply(x), [math.erf(v) for v in values], rtol=2e-15, atol=1e-15)
+    assert_close(x.erf(), [math.erf(v) for v in values], rtol=2e-15, atol=1e-15)
 
 
 # --- kinks ------------------------------------------------------------------------------------------------
@@ -224,6 +224,52 @@ def test_swish_with_learnable_beta_is_finite_at_plus_minus_1000(dtype):
     x = tb.tensor([-1000.0, 1000.0], dtype=dtype, requires_grad=True)
     layer(x).sum().backward()
     assert np.isfinite(x.grad.numpy()).all() and np.isfinite(layer.beta.grad.numpy()).all()
+
+
+# --- the fused kernels -----------------------------------------------------------------------------------
+
+FUSED = ["sigmoid", "tanh", "silu", "elu", "selu", "gelu", "gelu_tanh"]
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_kernel_matches_torch_on_many_work_units_and_any_thread_count(name):
+    # 3 x 17 x 1009 elements: several of the kernel's work units, split over two threads, and an odd tail.
+    ours, theirs, _ = FUNCTIONS[name]
+    values = np.random.default_rng(3).standard_normal((3, 17, 1009)) * 6
+    results = []
+    for threads in (1, 2):
+        tb.set_num_threads(threads)
+        try:
+            x = tb.tensor(values, dtype=tb.float32, requires_grad=True)
+            out = ours(x)
+            out.backward(tb.ones_like(out))
+            results.append((out.detach().numpy(), x.grad.numpy()))
+        finally:
+            tb.set_num_threads(2)
+    assert all(np.array_equal(a, b) for a, b in zip(*results))
+    # atol: PyTorch computes GELU-tanh as x/2·(1 + tanh u), which cancels in float32 for x < 0 (ours: x·σ(2u))
+    check_against_torch(ours, theirs, tb.tensor(values, dtype=tb.float32, requires_grad=True), rtol=2e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_kernel_second_derivative_is_finite_at_plus_minus_1000_and_matches_torch(name):
+    ours, theirs, _ = FUNCTIONS[name]
+    x = tb.tensor([-1000.0, -3.0, 0.7, 1000.0], dtype=tb.float64, requires_grad=True)
+    (first,) = tb.autograd.grad(ours(x).sum(), [x], create_graph=True)
+    (second,) = tb.autograd.grad(first.sum(), [x])
+    x_t = torch.tensor([-1000.0, -3.0, 0.7, 1000.0], dtype=torch.float64, requires_grad=True)
+    (first_t,) = torch.autograd.grad(theirs(x_t).sum(), [x_t], create_graph=True)
+    (second_t,) = torch.autograd.grad(first_t.sum(), [x_t])
+    assert np.isfinite(second.numpy()).all()
+    assert_close(second, second_t, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_kernel_keeps_a_0d_input_0d_and_takes_a_strided_view(name):
+    ours, theirs, _ = FUNCTIONS[name]
+    assert ours(tb.tensor(0.5)).shape == ()
+    base = np.random.default_rng(4).standard_normal((5, 6))
+    check_against_torch(lambda t: ours(t.t()[::2]), lambda t: theirs(t.t()[::2]), tb.tensor(base, requires_grad=True))
 
 
 # --- Swish (NumPy and finite-difference references) ------------------------------------------------------

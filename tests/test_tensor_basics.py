@@ -196,3 +196,8 @@ def test_numpy_arrays_mix_with_tensors_on_either_side():
     out = np.arange(3.0) * tb.full((3,), 2.0)
     assert isinstance(out, tb.Tensor) and out.dtype is tb.float64
     assert_close(out, [0.0, 2.0, 4.0])
+
+
+def test_t_rejects_more_than_two_dims():
+    with pytest.raises(ValueError, match=r"t: expects a tensor with <= 2 dimensions, but got shape \(2, 3, 4\)"):
+        tb.zeros(2, 3, 4).t()

@@ -20,7 +20,7 @@ from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.backend import CPU, Backend, Device, get_backend
 from tinygrad_bn.dtype import DType
 from tinygrad_bn.function import Function, enable_grad, is_grad_enabled, no_grad
-from tinygrad_bn.ops import elementwise, movement, reduce
+from tinygrad_bn.ops import activation, elementwise, movement, reduce
 from tinygrad_bn.ops.matmul import Matmul
 from tinygrad_bn.ops.movement import INDEX_SLOT
 from tinygrad_bn.random import generator
@@ -624,6 +624,14 @@ class Tensor:
     def log1p(self) -> Tensor:
         return self._unary(elementwise.Log1p)
 
+    def expm1(self) -> Tensor:
+        """eˣ − 1, exact near 0 where ``exp(x) - 1`` cancels."""
+        return self._unary(elementwise.Expm1)
+
+    def erf(self) -> Tensor:
+        """erf(x) = 2/√π ∫₀ˣ e^(−t²) dt."""
+        return self._unary(elementwise.Erf)
+
     def sqrt(self) -> Tensor:
         return self._unary(elementwise.Sqrt)
 
@@ -641,11 +649,11 @@ class Tensor:
         return self._unary(elementwise.Cos)
 
     def tanh(self) -> Tensor:
-        return self._unary(elementwise.Tanh)
+        return self._unary(activation.Tanh)
 
     def sigmoid(self) -> Tensor:
-        """σ(x) = 1/(1+e⁻ˣ), computed without overflow for any x."""
-        return self._unary(elementwise.Sigmoid)
+        """σ(x) = 1/(1+e⁻ˣ), computed without overflow for any x (one fused pass each way)."""
+        return self._unary(activation.Sigmoid)
 
     def relu(self) -> Tensor:
         return elementwise.Relu.apply(self)
@@ -937,6 +945,12 @@ class Tensor:
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """All dims reversed."""
         return self.permute(*reversed(range(self.ndim)))
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; 0-d and 1-d tensors come back as they are (a view)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, but got shape {self.shape}; use transpose()")
+        return self.transpose(0, 1) if self.ndim == 2 else self.permute(*range(self.ndim))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -1307,7 +1321,8 @@ def _method_as_function(name: str) -> Callable[..., Any]:
 
 # torch.exp(x), torch.sum(x, dim), ...: the functional spellings of the methods above.
 FUNCTIONAL_METHODS = (
-    "abs", "add", "amax", "amin", "argmax", "argmin", "chunk", "clamp", "clip", "cos", "div", "exp", "flatten",
+    "abs", "add", "amax", "amin", "argmax", "argmin", "chunk", "clamp", "clip", "cos", "div", "erf", "exp", "expm1",
+    "flatten",
     "gather", "log", "log1p", "log_softmax", "logsumexp", "max", "maximum", "mean", "min", "minimum", "mul",
     "permute", "pow", "relu", "reshape", "rsqrt", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square",
     "squeeze", "std", "sub", "sum", "tanh", "transpose", "unsqueeze", "var",

@@ -47,6 +47,15 @@ typedef enum {
     CT_REDUCE_MIN = 2
 } ct_reduce_op;
 
+typedef enum {
+    CT_ACTIVATION_SIGMOID = 0,
+    CT_ACTIVATION_TANH = 1,
+    CT_ACTIVATION_SWISH = 2,
+    CT_ACTIVATION_ELU = 3,
+    CT_ACTIVATION_GELU = 4,
+    CT_ACTIVATION_GELU_TANH = 5
+} ct_activation;
+
 const char *ct_status_string(int status);
 
 /* Thread count for the kernels that follow; n must be >= 1. */
@@ -113,6 +122,30 @@ int ct_argmax_f32(const float *x,
 int ct_argmax_f64(const double *x,
                   int outer_ndim, const int64_t *outer_shape, const int64_t *outer_strides,
                   int64_t axis_len, int64_t axis_stride, int64_t *out);
+
+/*
+ * Fused activations over n contiguous elements, one pass each way:
+ *     forward   y[i] = f(x[i])
+ *     backward  dx[i] = dy[i] * f'(.) from saved[i]: the output y for
+ *               SIGMOID and TANH, the input x for the others.
+ * kind is a ct_activation:
+ *     SIGMOID    1/(1 + e^-x)
+ *     TANH       tanh x
+ *     SWISH      x * sigmoid(beta * x)        (beta = 1: SiLU)
+ *     ELU        scale * (x > 0 ? x : alpha * (e^x - 1))  (SELU: its alpha and scale)
+ *     GELU       x/2 * (1 + erf(x/sqrt 2))
+ *     GELU_TANH  x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+ * Parameters a kind does not use are ignored. Outputs must not overlap inputs.
+ * Accurate to a few ulps; finite for every finite x; NaN in, NaN out.
+ */
+int ct_activation_forward_f32(int kind, int64_t n, const float *x, float *y, double alpha, double scale,
+                              double beta);
+int ct_activation_forward_f64(int kind, int64_t n, const double *x, double *y, double alpha, double scale,
+                              double beta);
+int ct_activation_backward_f32(int kind, int64_t n, const float *saved, const float *dy, float *dx,
+                               double alpha, double scale, double beta);
+int ct_activation_backward_f64(int kind, int64_t n, const double *saved, const double *dy, double *dx,
+                               double alpha, double scale, double beta);
 /* CDEF_END */
 
 #ifdef __cplusplus

@@ -682,6 +682,134 @@ static void test_argmax(void)
     check(ct_argmax_f32(x, 0, NULL, NULL, 3, 0, out) == CT_OK && out[0] == 0, "argmax: zero stride ties");
 }
 
+/* ---------------------------------------------------------------- activations */
+
+/* The reference f(x) and f'(x) in double, straight from the definitions in ctensor.h. */
+static double sigmoid_ref(double x) { return 1 / (1 + exp(-x)); }
+
+static double activation_ref(int kind, double x, double alpha, double scale, double beta)
+{
+    const double k = 0.79788456080286535588, c = 0.044715;
+    switch (kind) {
+    case CT_ACTIVATION_SIGMOID: return sigmoid_ref(x);
+    case CT_ACTIVATION_TANH: return tanh(x);
+    case CT_ACTIVATION_SWISH: return x * sigmoid_ref(beta * x);
+    case CT_ACTIVATION_ELU: return scale * (x > 0 ? x : alpha * expm1(x));
+    case CT_ACTIVATION_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    default: return 0.5 * x * (1 + tanh(k * (x + c * x * x * x)));
+    }
+}
+
+static double activation_slope_ref(int kind, double x, double alpha, double scale, double beta)
+{
+    const double k = 0.79788456080286535588, c = 0.044715;
+    double s = sigmoid_ref(beta * x), t = tanh(k * (x + c * x * x * x));
+    switch (kind) {
+    case CT_ACTIVATION_SIGMOID: return sigmoid_ref(x) * (1 - sigmoid_ref(x));
+    case CT_ACTIVATION_TANH: return 1 - tanh(x) * tanh(x);
+    case CT_ACTIVATION_SWISH: return s * (1 + beta * x * (1 - s));
+    case CT_ACTIVATION_ELU: return scale * (x > 0 ? 1 : alpha * exp(x));
+    case CT_ACTIVATION_GELU: return 0.5 * (1 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) * 0.39894228040143267794;
+    default: return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x);
+    }
+}
+
+static int call_activation(int dtype, int backward, int kind, int64_t n, const void *in, const void *dy, void *out)
+{
+    const double alpha = 1.5, scale = 1.25, beta = 0.75;
+    if (dtype == F64)
+        return backward ? ct_activation_backward_f64(kind, n, in, dy, out, alpha, scale, beta)
+                        : ct_activation_forward_f64(kind, n, in, out, alpha, scale, beta);
+    return backward ? ct_activation_backward_f32(kind, n, in, dy, out, alpha, scale, beta)
+                    : ct_activation_forward_f32(kind, n, in, out, alpha, scale, beta);
+}
+
+/*
+ * Each kind and dtype on n inputs spread over [-40, 40] (plus 0, +-tiny, +-1000): forward and
+ * backward near the double reference, 1 and 2 threads bit-identical, and the slot after each output
+ * untouched. Forward sigmoid, tanh, swish and ELU are relatively accurate (to a few ulps, down to
+ * subnormal results, times 1 + |x| for swish's rounded beta*x); the rest cancel by their formulas (GELU's 1 + erf(x) for x < 0, y(1 - y) from
+ * a rounded y, ...), so there the error is measured against 1 + |x|.
+ */
+static void check_activation(int dtype, int kind, int64_t n)
+{
+    const double alpha = 1.5, scale = 1.25, beta = 0.75;
+    static const double specials[] = {0.0, 1e-30, -1e-30, 1000.0, -1000.0, 88.5, -88.5, -745.0};
+    int64_t one = 1, in_shape = n, out_shape = n + 1; /* outputs get one sentinel slot past the end */
+    tensor x, dy, y, out1, out2;
+    tensor_init(&x, dtype, 1, &in_shape, &one);
+    tensor_init(&dy, dtype, 1, &in_shape, &one);
+    tensor_init(&y, dtype, 1, &in_shape, &one);
+    tensor_init(&out1, dtype, 1, &out_shape, &one);
+    tensor_init(&out2, dtype, 1, &out_shape, &one);
+    for (int64_t i = 0; i < n; i++) {
+        store_at(&x, i, i < 8 ? specials[i] : 40 * rng_uniform());
+        store_at(&dy, i, 1);
+    }
+    /* sigmoid and tanh differentiate from their output */
+    int from_output = kind == CT_ACTIVATION_SIGMOID || kind == CT_ACTIVATION_TANH;
+    check(call_activation(dtype, 0, kind, n, x.alloc, NULL, y.alloc) == CT_OK, "activation %d forward status", kind);
+    for (int backward = 0; backward <= 1; backward++) {
+        const char *pass = backward ? "backward" : "forward";
+        const void *in = backward && from_output ? y.alloc : x.alloc;
+        double tolerance = (backward ? 64 : 8) * dtype_eps(dtype), tiny = dtype == F64 ? 1e-300 : 1e-37;
+        int relative = !backward && kind <= CT_ACTIVATION_ELU;
+        store_at(&out1, n, 12345.0);
+        ct_set_num_threads(1);
+        int status1 = call_activation(dtype, backward, kind, n, in, dy.alloc, out1.alloc);
+        ct_set_num_threads(2);
+        int status2 = call_activation(dtype, backward, kind, n, in, dy.alloc, out2.alloc);
+        ct_set_num_threads(1);
+        check(status1 == CT_OK && status2 == CT_OK, "activation %d %s: status", kind, pass);
+        check(memcmp(out1.alloc, out2.alloc, (size_t)n * dtype_size(dtype)) == 0, "activation %d %s: 1 and 2 threads "
+              "differ", kind, pass);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double v = load_at(&x, i), got = load_at(&out1, i);
+            double want = backward ? activation_slope_ref(kind, v, alpha, scale, beta)
+                                   : activation_ref(kind, v, alpha, scale, beta);
+            double magnitude = relative ? fabs(want) * (1 + fabs(v)) + tiny : fabs(want) + 1 + fabs(v);
+            if (!(fabs(got - want) <= tolerance * magnitude)) bad++;
+        }
+        check(bad == 0, "activation %d %s %s: %lld of %lld values off", kind, pass, dtype_name[dtype], (long long)bad,
+              (long long)n);
+        check(load_at(&out1, n) == 12345.0, "activation %d %s: wrote past the end", kind, pass);
+    }
+    tensor_free(&x), tensor_free(&dy), tensor_free(&y), tensor_free(&out1), tensor_free(&out2);
+}
+
+static void test_activations(void)
+{
+    static const int64_t sizes[] = {8, 9, 31, 100003}; /* odd tails, and more than one work unit */
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (int kind = CT_ACTIVATION_SIGMOID; kind <= CT_ACTIVATION_GELU_TANH; kind++)
+            for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) check_activation(dtype, kind, sizes[s]);
+}
+
+static void test_activation_special_values(void)
+{
+    float x[4] = {NAN, INFINITY, -INFINITY, -0.0f}, y[4];
+    check(ct_activation_forward_f32(CT_ACTIVATION_SIGMOID, 4, x, y, 1, 1, 1) == CT_OK, "sigmoid status");
+    check(isnan(y[0]) && y[1] == 1 && y[2] == 0 && y[3] == 0.5f, "sigmoid of NaN, inf, -inf, -0");
+    check(ct_activation_forward_f32(CT_ACTIVATION_TANH, 4, x, y, 1, 1, 1) == CT_OK, "tanh status");
+    check(isnan(y[0]) && y[1] == 1 && y[2] == -1 && y[3] == 0 && signbit(y[3]), "tanh of NaN, inf, -inf, -0");
+    check(ct_activation_forward_f32(CT_ACTIVATION_ELU, 4, x, y, 1, 1, 1) == CT_OK, "elu status");
+    check(isnan(y[0]) && isinf(y[1]) && y[2] == -1 && signbit(y[3]), "elu of NaN, inf, -inf, -0");
+}
+
+static void test_activation_errors(void)
+{
+    float x[2] = {0, 1}, y[2];
+    check(ct_activation_forward_f32(-1, 2, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "unknown kind -1");
+    check(ct_activation_forward_f32(CT_ACTIVATION_GELU_TANH + 1, 2, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT,
+          "unknown kind past the last");
+    check(ct_activation_forward_f32(CT_ACTIVATION_TANH, -1, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "n < 0");
+    check(ct_activation_forward_f32(CT_ACTIVATION_TANH, 2, NULL, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "NULL x");
+    check(ct_activation_backward_f32(CT_ACTIVATION_TANH, 2, x, NULL, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT,
+          "NULL dy");
+    check(ct_activation_forward_f64(CT_ACTIVATION_TANH, 0, NULL, NULL, 1, 1, 1) == CT_OK, "n = 0 touches nothing");
+}
+
 int main(void)
 {
     test_runtime();
@@ -695,6 +823,9 @@ int main(void)
     test_reduce_random();
     test_reduce_large();
     test_argmax();
+    test_activation_errors();
+    test_activation_special_values();
+    test_activations();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -18,13 +18,12 @@ from typing import Any, Literal
 import numpy as np
 
 Buffer = Any
-UnaryOp = Literal[
-    "neg", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "sigmoid", "relu", "abs", "sign", "not"
-]
+UnaryOp = Literal["neg", "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "erf", "relu", "abs", "sign", "not"]
 BinaryOp = Literal[
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"
 ]
 ReduceOp = Literal["sum", "max", "min"]
+ActivationKind = Literal["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh"]
 # Index keys hold Python ints, slices, None, Ellipsis and int64 index buffers of this device.
 IndexKey = tuple
 
@@ -77,6 +76,18 @@ class Backend(ABC):
 
     @abstractmethod
     def where(self, condition: Buffer, a: Buffer, b: Buffer) -> Buffer: ...
+
+    # --- fused activations (float buffers) -------------------------------------------------
+    @abstractmethod
+    def activation(self, kind: ActivationKind, x: Buffer, alpha: float, scale: float, beta: float) -> Buffer:
+        """f(x) in one pass: sigmoid, tanh, swish x·σ(βx), elu scale·(x > 0 ? x : α(eˣ − 1)),
+        gelu x/2·(1 + erf(x/√2)), gelu_tanh x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+
+    @abstractmethod
+    def activation_backward(
+        self, kind: ActivationKind, saved: Buffer, grad: Buffer, alpha: float, scale: float, beta: float
+    ) -> Buffer:
+        """grad·f′ in one pass, from ``saved``: the output for sigmoid and tanh, the input otherwise."""
 
     # --- reductions ----------------------------------------------------------------------
     @abstractmethod

@@ -22,7 +22,6 @@ _UNARY = {
     "sqrt": np.sqrt,
     "sin": np.sin,
     "cos": np.cos,
-    "tanh": np.tanh,
     "abs": np.abs,
     "sign": lambda x: np.sign(np.nan_to_num(x, nan=0.0)),  # sign(NaN) = 0, as in PyTorch
     "expm1": np.expm1,
@@ -45,6 +44,14 @@ _BINARY = {
     "ge": np.greater_equal,
     "and": np.bitwise_and,
     "or": np.bitwise_or,
+}
+_ACTIVATIONS = {
+    "sigmoid": lib.CT_ACTIVATION_SIGMOID,
+    "tanh": lib.CT_ACTIVATION_TANH,
+    "swish": lib.CT_ACTIVATION_SWISH,
+    "elu": lib.CT_ACTIVATION_ELU,
+    "gelu": lib.CT_ACTIVATION_GELU,
+    "gelu_tanh": lib.CT_ACTIVATION_GELU_TANH,
 }
 _REDUCE_OPS = {"sum": lib.CT_REDUCE_SUM, "max": lib.CT_REDUCE_MAX, "min": lib.CT_REDUCE_MIN}
 _NUMPY_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min}
@@ -87,10 +94,9 @@ def _erf(values: np.ndarray) -> np.ndarray:
     return np.copysign(out, x)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # σ(x) = 1/(1+e^{-x}) for x >= 0 and e^{x}/(1+e^{x}) for x < 0: neither form overflows.
-    exp_neg_abs = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + exp_neg_abs), exp_neg_abs / (1 + exp_neg_abs)).astype(x.dtype, copy=False)
+def _dense(array: np.ndarray) -> np.ndarray:
+    """The array itself if it is dense row-major, else a dense copy (0-d stays 0-d)."""
+    return array if array.flags.c_contiguous else np.array(array, order="C")
 
 
 def _array(value) -> np.ndarray:
@@ -136,7 +142,7 @@ class CPUBackend(Backend):
         return _array(buffer.astype(dtype, order="C"))
 
     def contiguous(self, buffer) -> np.ndarray:
-        return np.ascontiguousarray(buffer)
+        return _dense(buffer)
 
     def assign(self, destination, key, source) -> None:
         destination[... if key is None else key] = source
@@ -150,8 +156,6 @@ class CPUBackend(Backend):
     # --- elementwise ------------------------------------------------------------------------
     @np.errstate(all="ignore")  # inf and NaN are results, as in PyTorch, not warnings
     def unary(self, op, x) -> np.ndarray:
-        if op == "sigmoid":
-            return _array(_sigmoid(x))
         if op == "relu":
             return _array(np.maximum(x, 0).astype(x.dtype, copy=False))
         return _array(_UNARY[op](x))
@@ -162,6 +166,22 @@ class CPUBackend(Backend):
 
     def where(self, condition, a, b) -> np.ndarray:
         return _array(np.where(condition, a, b))
+
+    # --- fused activations --------------------------------------------------------------------
+    def activation(self, kind, x, alpha, scale, beta) -> np.ndarray:
+        x = _dense(x)
+        out = np.empty(x.shape, dtype=x.dtype)
+        kernel = lib.ct_activation_forward_f32 if x.dtype == np.float32 else lib.ct_activation_forward_f64
+        check(kernel(_ACTIVATIONS[kind], x.size, pointer(x), pointer(out), alpha, scale, beta), kind)
+        return out
+
+    def activation_backward(self, kind, saved, grad, alpha, scale, beta) -> np.ndarray:
+        saved, grad = _dense(saved), _dense(np.broadcast_to(grad, saved.shape))
+        out = np.empty(saved.shape, dtype=saved.dtype)
+        kernel = lib.ct_activation_backward_f32 if saved.dtype == np.float32 else lib.ct_activation_backward_f64
+        status = kernel(_ACTIVATIONS[kind], saved.size, pointer(saved), pointer(grad), pointer(out), alpha, scale, beta)
+        check(status, kind + " backward")
+        return out
 
     # --- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, keepdim) -> np.ndarray:

@@ -9,7 +9,6 @@ ever sees inputs clamped to where it is finite (0·inf would be NaN).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.nn.init import constant_
 from tinygrad_bn.nn.linear import Linear
 from tinygrad_bn.nn.module import Module, Parameter
-from tinygrad_bn.ops.elementwise import Erf, Expm1
+from tinygrad_bn.ops import activation as fused
 from tinygrad_bn.tensor import Tensor, empty, full
 
 # SELU's constants (Klambauer et al. 2017), to full precision.
@@ -83,26 +82,23 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return input.where(input > 0, input * slope)
 
 
-def _exponential_linear(input: Tensor, alpha: float, scale: float) -> Tensor:
-    """scale·x for x > 0, scale·α·(eˣ − 1) otherwise (ELU and SELU); the gradient at 0 is scale·α.
-
-    NOTE: eˣ − 1 sees min(x, 0) only, so a large positive x never reaches exp.
-    """
-    negative = Expm1.apply(input.clamp(max=0.0)) * (alpha * scale)
-    return (input * scale).where(~(input <= 0), negative)  # NaN takes the linear branch, as in PyTorch
+def _fused(op: type[fused.Activation], input: Tensor, **params: float) -> Tensor:
+    """A fused activation (one kernel pass each way); integer inputs become the default float first."""
+    return op.apply(input if input.dtype.is_floating_point else input.float(), **params)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """ELU(x) = x for x > 0, α·(eˣ − 1) otherwise; the gradient at 0 is α."""
+    """ELU(x) = x for x > 0, α·(eˣ − 1) otherwise; the gradient at 0 is α (a NaN takes the
+    linear branch, as in PyTorch)."""
     _reject_inplace("elu", inplace)
-    return _exponential_linear(input, alpha, 1.0)
+    return _fused(fused.ExponentialLinear, input, alpha=alpha, scale=1.0)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(x) = scale·(max(0, x) + min(0, α·(eˣ − 1))) with α = SELU_ALPHA ≈ 1.6733 and
     scale = SELU_SCALE ≈ 1.0507; the gradient at 0 is scale·α."""
     _reject_inplace("selu", inplace)
-    return _exponential_linear(input, SELU_ALPHA, SELU_SCALE)
+    return _fused(fused.ExponentialLinear, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def _check_approximate(approximate: str) -> None:
@@ -114,21 +110,21 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (``approximate='none'``), or
     0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (``approximate='tanh'``)."""
     _check_approximate(approximate)
-    if approximate == "none":
-        return input * 0.5 * (1 + Erf.apply(input * math.sqrt(0.5)))
-    inner = (input + 0.044715 * (input * input * input)) * math.sqrt(2 / math.pi)
-    return input * 0.5 * (1 + inner.tanh())
+    return _fused(fused.Gelu if approximate == "none" else fused.GeluTanh, input)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU(x) = x·σ(x)."""
     _reject_inplace("silu", inplace)
-    return input * input.sigmoid()
+    return _fused(fused.Swish, input, beta=1.0)
 
 
 def swish(input: Tensor, beta: float | Tensor) -> Tensor:
-    """Swish(x) = x·σ(β·x); β = 1 is SiLU, β → ∞ approaches ReLU. ``beta`` may be a tensor (learnable)."""
-    return input * (input * beta).sigmoid()
+    """Swish(x) = x·σ(β·x); β = 1 is SiLU, β → ∞ approaches ReLU. ``beta`` may be a tensor (learnable:
+    then x·σ(β·x) is composed from Tensor ops so β gets its gradient)."""
+    if isinstance(beta, Tensor):
+        return input * (input * beta).sigmoid()
+    return _fused(fused.Swish, input, beta=float(beta))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

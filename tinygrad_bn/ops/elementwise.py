@@ -129,30 +129,6 @@ class Cos(UnaryFunction):
         return -grad * x.sin()
 
 
-class Tanh(UnaryFunction):
-    op = "tanh"
-
-    def forward(self, x):
-        self.save_output()
-        return super().forward(x)
-
-    def backward(self, grad):  # d tanh = 1 − tanh²
-        y = self.output
-        return grad * (1 - y * y)
-
-
-class Sigmoid(UnaryFunction):
-    op = "sigmoid"
-
-    def forward(self, x):
-        self.save_output()
-        return super().forward(x)
-
-    def backward(self, grad):  # d σ = σ(1 − σ)
-        y = self.output
-        return grad * y * (1 - y)
-
-
 class Relu(UnaryFunction):
     op = "relu"
 

@@ -1,0 +1,249 @@
+/*
+ * Fused activation kernels for one dtype; activation.c includes this with
+ * SCALAR (float or double), BITS (uint32_t or uint64_t, as wide as SCALAR),
+ * SUFFIX (f32 or f64), MANTISSA_BITS, EXPONENT_BIAS, EXP_TAYLOR_DEGREE, the
+ * clamps EXP_FLOOR and EXPM1_FLOOR; it undefines them all at its end.
+ *
+ * Each activation is one pass over x (forward) or over (saved, dy) (backward).
+ * The exponentials are our own, branch-free, so the loops vectorise: every
+ * one the activations need has a non-positive argument (sigmoid takes
+ * e^-|x|, tanh e^-2|x|, ELU e^min(x,0), GELU e^-x^2/2), which keeps the range
+ * reduction simple and can never overflow.
+ */
+#define T(name) CT_PASTE(name, SUFFIX)
+
+/* 1.5 * 2^MANTISSA_BITS: adding it rounds to an integer held in the low mantissa bits. */
+#define ROUND_MAGIC ((SCALAR)(3.0 * (double)((BITS)1 << (MANTISSA_BITS - 1))))
+
+CT_INLINE BITS T(bits_of)(SCALAR v)
+{
+    BITS b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+CT_INLINE SCALAR T(from_bits)(BITS b)
+{
+    SCALAR v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+/* 2^k for an integer-valued k in the normal range, built from its exponent bits. */
+CT_INLINE SCALAR T(power_of_two)(SCALAR k)
+{
+    BITS k_bits = T(bits_of)(k + ROUND_MAGIC) - T(bits_of)(ROUND_MAGIC); /* k as a two's-complement integer */
+    return T(from_bits)((k_bits + (BITS)EXPONENT_BIAS) << MANTISSA_BITS);
+}
+
+/*
+ * Range reduction: x = k*ln2 + r with k = round(x/ln2) and |r| <= ln2/2 (ln2
+ * split in a high part exact in SCALAR and a low remainder, so r is exact to
+ * working precision); returns e^r - 1 = r(1 + r/2(1 + r/3(1 + ...))), whose
+ * Taylor tail is below half an ulp at EXP_TAYLOR_DEGREE.
+ */
+CT_INLINE SCALAR T(reduced_expm1)(SCALAR x, SCALAR *k)
+{
+    static const double inverse[] = {0, 1, 1 / 2., 1 / 3., 1 / 4., 1 / 5., 1 / 6., 1 / 7.,
+                                     1 / 8., 1 / 9., 1 / 10., 1 / 11., 1 / 12., 1 / 13., 1 / 14.};
+    const SCALAR ln2_high = (SCALAR)0.693145751953125, ln2_low = (SCALAR)1.428606820309417232e-06;
+    *k = (x * (SCALAR)1.4426950408889634074 + ROUND_MAGIC) - ROUND_MAGIC;
+    SCALAR r = (x - *k * ln2_high) - *k * ln2_low;
+    SCALAR p = 1;
+#pragma GCC unroll 16
+    for (int d = EXP_TAYLOR_DEGREE; d >= 2; d--) p = 1 + p * r * (SCALAR)inverse[d];
+    return r * p;
+}
+
+/* e^x for x <= 0 (NaN passes through); below EXP_FLOOR the result rounds to 0. */
+CT_INLINE SCALAR T(exp_nonpositive)(SCALAR x)
+{
+    SCALAR clamped = x >= EXP_FLOOR ? x : EXP_FLOOR, k;
+    SCALAR q = T(reduced_expm1)(clamped, &k);
+    /* 2^k in two halves, each normal even where e^x is subnormal. */
+    SCALAR half = (k * (SCALAR)0.5 + ROUND_MAGIC) - ROUND_MAGIC;
+    SCALAR result = ((1 + q) * T(power_of_two)(half)) * T(power_of_two)(k - half);
+    return x != x ? x : x < EXP_FLOOR ? 0 : result;
+}
+
+/* e^x - 1 for x <= 0, exact near 0 where e^x - 1 would cancel; -1 below EXPM1_FLOOR. */
+CT_INLINE SCALAR T(expm1_nonpositive)(SCALAR x)
+{
+    SCALAR clamped = x >= EXPM1_FLOOR ? x : EXPM1_FLOOR, k;
+    SCALAR q = T(reduced_expm1)(clamped, &k);
+    SCALAR scale = T(power_of_two)(k);
+    SCALAR result = q * scale + (scale - 1); /* 2^k(e^r - 1) + (2^k - 1) */
+    return x < 0 ? result : x; /* NaN and -0 pass through */
+}
+
+/* sigma(x) = 1/(1 + e^-x); with z = e^-|x| <= 1: 1/(1 + z) for x >= 0, z/(1 + z) below. */
+CT_INLINE SCALAR T(sigmoid)(SCALAR x)
+{
+    SCALAR z = T(exp_nonpositive)(-fabs(x));
+    return (x >= 0 ? 1 : z) / (1 + z);
+}
+
+/* tanh|x| = -expm1(-2|x|)/(2 + expm1(-2|x|)), with the sign of x. */
+CT_INLINE SCALAR T(tanh)(SCALAR x)
+{
+    SCALAR m = T(expm1_nonpositive)(-2 * fabs(x));
+    return copysign(-m / (2 + m), x);
+}
+
+/* GELU's tanh form: u = sqrt(2/pi)(x + 0.044715 x^3), and u' = du/dx. */
+#define GELU_TANH_K ((SCALAR)0.79788456080286535588)
+#define GELU_TANH_C ((SCALAR)0.044715)
+#define INV_SQRT_2 ((SCALAR)0.70710678118654752440)
+#define INV_SQRT_2PI ((SCALAR)0.39894228040143267794)
+
+/* ---------------------------------------------------------------- one pass over a range */
+
+/* y = f(x) on [begin, end). */
+CT_INLINE void T(forward_range)(int kind, const SCALAR *restrict x, SCALAR *restrict y, int64_t begin, int64_t end,
+                                SCALAR alpha, SCALAR scale, SCALAR beta)
+{
+    switch (kind) {
+    case CT_ACTIVATION_SIGMOID:
+        for (int64_t i = begin; i < end; i++) y[i] = T(sigmoid)(x[i]);
+        break;
+    case CT_ACTIVATION_TANH:
+        for (int64_t i = begin; i < end; i++) y[i] = T(tanh)(x[i]);
+        break;
+    case CT_ACTIVATION_SWISH: /* x sigma(beta x) */
+        for (int64_t i = begin; i < end; i++) y[i] = x[i] * T(sigmoid)(beta * x[i]);
+        break;
+    case CT_ACTIVATION_ELU: /* NOTE: NaN takes the linear branch, as in PyTorch */
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR negative = alpha * T(expm1_nonpositive)(x[i] <= 0 ? x[i] : 0);
+            y[i] = scale * (x[i] <= 0 ? negative : x[i]);
+        }
+        break;
+    case CT_ACTIVATION_GELU: /* x Phi(x) = x/2 (1 + erf(x/sqrt 2)); libm's erf is scalar */
+        for (int64_t i = begin; i < end; i++) y[i] = (SCALAR)0.5 * x[i] * (1 + erf(x[i] * INV_SQRT_2));
+        break;
+    case CT_ACTIVATION_GELU_TANH: /* x/2 (1 + tanh u) = x sigma(2u): no cancellation for x < 0 */
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR u = GELU_TANH_K * (x[i] + GELU_TANH_C * x[i] * x[i] * x[i]);
+            y[i] = x[i] * T(sigmoid)(2 * u);
+        }
+        break;
+    }
+}
+
+/*
+ * dx = dy f'(.) on [begin, end), from `saved`: the output y for sigmoid and
+ * tanh, the input x for the rest.
+ *   sigmoid   y' = y(1 - y)
+ *   tanh      y' = 1 - y^2
+ *   swish     y = x s, s = sigma(beta x):  y' = s + x beta s(1 - s) = s(1 + beta x(1 - s))
+ *   elu       y' = scale for x > 0, scale alpha e^x otherwise
+ *   gelu      y = x Phi(x):  y' = Phi(x) + x phi(x), phi(x) = e^(-x^2/2)/sqrt(2 pi)
+ *   gelu_tanh y = x/2 (1 + tanh u) = x s, s = sigma(2u):  y' = s + 2x s(1 - s) u', u' = k(1 + 3c x^2)
+ */
+CT_INLINE void T(backward_range)(int kind, const SCALAR *restrict saved, const SCALAR *restrict dy,
+                                 SCALAR *restrict dx, int64_t begin, int64_t end, SCALAR alpha, SCALAR scale,
+                                 SCALAR beta)
+{
+    switch (kind) {
+    case CT_ACTIVATION_SIGMOID:
+        for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * (saved[i] * (1 - saved[i]));
+        break;
+    case CT_ACTIVATION_TANH:
+        for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * (1 - saved[i] * saved[i]);
+        break;
+    case CT_ACTIVATION_SWISH:
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR s = T(sigmoid)(beta * saved[i]);
+            dx[i] = dy[i] * (s * (1 + beta * saved[i] * (1 - s)));
+        }
+        break;
+    case CT_ACTIVATION_ELU:
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR negative = alpha * T(exp_nonpositive)(saved[i] <= 0 ? saved[i] : 0);
+            dx[i] = dy[i] * (scale * (saved[i] <= 0 ? negative : 1));
+        }
+        break;
+    case CT_ACTIVATION_GELU:
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR x = saved[i];
+            SCALAR cdf = (SCALAR)0.5 * (1 + erf(x * INV_SQRT_2));
+            dx[i] = dy[i] * (cdf + x * INV_SQRT_2PI * T(exp_nonpositive)((SCALAR)-0.5 * x * x));
+        }
+        break;
+    case CT_ACTIVATION_GELU_TANH:
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR x = saved[i];
+            SCALAR s = T(sigmoid)(2 * GELU_TANH_K * (x + GELU_TANH_C * x * x * x));
+            SCALAR du = GELU_TANH_K * (1 + 3 * GELU_TANH_C * x * x);
+            dx[i] = dy[i] * (s + 2 * x * s * (1 - s) * du);
+        }
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+typedef struct {
+    int kind;
+    int64_t n;
+    const SCALAR *in;
+    const SCALAR *dy; /* NULL for the forward pass */
+    SCALAR *out;
+    SCALAR alpha, scale, beta;
+} T(activation_job);
+
+/* Units are CHUNK-element pieces of the arrays. */
+CT_SIMD_CLONES
+static void T(activation_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(activation_job) *job = ctx;
+    int64_t first = begin * ACTIVATION_CHUNK, last = end * ACTIVATION_CHUNK;
+    if (last > job->n) last = job->n;
+    if (job->dy == NULL)
+        T(forward_range)(job->kind, job->in, job->out, first, last, job->alpha, job->scale, job->beta);
+    else
+        T(backward_range)(job->kind, job->in, job->dy, job->out, first, last, job->alpha, job->scale, job->beta);
+}
+
+static int T(run_activation)(T(activation_job) *job)
+{
+    if (job->kind < CT_ACTIVATION_SIGMOID || job->kind > CT_ACTIVATION_GELU_TANH || job->n < 0)
+        return CT_ERR_INVALID_ARGUMENT;
+    if (job->n == 0) return CT_OK;
+    if (job->in == NULL || job->out == NULL) return CT_ERR_INVALID_ARGUMENT;
+    int64_t chunks = ct_ceil_div(job->n, ACTIVATION_CHUNK);
+    ct_parallel_for(ct_threads_for((double)job->n, (double)ACTIVATION_MIN_PER_THREAD, chunks), chunks,
+                    T(activation_units), job);
+    return CT_OK;
+}
+
+int CT_PASTE(ct_activation_forward, SUFFIX)(int kind, int64_t n, const SCALAR *x, SCALAR *y, double alpha,
+                                            double scale, double beta)
+{
+    T(activation_job) job = {kind, n, x, NULL, y, (SCALAR)alpha, (SCALAR)scale, (SCALAR)beta};
+    return T(run_activation)(&job);
+}
+
+int CT_PASTE(ct_activation_backward, SUFFIX)(int kind, int64_t n, const SCALAR *saved, const SCALAR *dy, SCALAR *dx,
+                                             double alpha, double scale, double beta)
+{
+    if (n > 0 && dy == NULL) return CT_ERR_INVALID_ARGUMENT;
+    T(activation_job) job = {kind, n, saved, dy, dx, (SCALAR)alpha, (SCALAR)scale, (SCALAR)beta};
+    return T(run_activation)(&job);
+}
+
+#undef T
+#undef ROUND_MAGIC
+#undef GELU_TANH_K
+#undef GELU_TANH_C
+#undef INV_SQRT_2
+#undef INV_SQRT_2PI
+#undef SCALAR
+#undef BITS
+#undef SUFFIX
+#undef MANTISSA_BITS
+#undef EXPONENT_BIAS
+#undef EXP_TAYLOR_DEGREE
+#undef EXP_FLOOR
+#undef EXPM1_FLOOR
