@@ -305,3 +305,113 @@ def test_get_submodule_follows_dotted_paths_like_torch():
         assert type(ours.get_submodule(path)).__name__ == type(theirs.get_submodule(path)).__name__
     with pytest.raises(AttributeError, match="Sequential has no attribute `missing`"):
         ours.get_submodule("features.missing")
+
+
+def test_get_submodule_rejects_a_path_through_a_parameter_like_torch():
+    with pytest.raises(AttributeError, match=r"`weight` is not an nn\.Module"):
+        build(torch).get_submodule("features.1.weight")
+    with pytest.raises(AttributeError, match=r"`weight` is not an nn\.Module"):
+        build(tb).get_submodule("features.1.weight")
+
+
+@pytest.mark.parametrize("register", ["register_buffer", "register_parameter", "add_module"])
+def test_registering_before_module_init_is_an_attribute_error_like_torch(register):
+    kind = {"register_buffer": "buffer", "register_parameter": "parameter", "add_module": "module"}[register]
+
+    def build_early(lib):
+        class Early(lib.nn.Module):
+            def __init__(self):
+                getattr(self, register)("early", None)
+
+        return Early()
+
+    with pytest.raises(AttributeError):  # torch words it so for buffers and parameters, not modules
+        build_early(torch)
+    with pytest.raises(AttributeError, match=rf"cannot assign {kind} before Module\.__init__\(\) call"):
+        build_early(tb)
+
+
+# --- load_state_dict(assign=True) ---------------------------------------------------------------
+
+
+def assign_outcome(lib, given_parameter: bool, given_requires_grad: bool, module_requires_grad: bool) -> tuple:
+    """What ``load_state_dict(assign=True)`` leaves in a Linear, observed the same way in either library."""
+    layer = lib.nn.Linear(3, 2)
+    layer.weight.requires_grad_(module_requires_grad)
+    layer.weight.grad = lib.ones(2, 3)
+    weight = lib.ones(2, 3, dtype=lib.float64)
+    if given_parameter:
+        weight = lib.nn.Parameter(weight, requires_grad=given_requires_grad)
+    else:
+        weight.requires_grad_(given_requires_grad)
+    result = layer.load_state_dict({"weight": weight, "bias": lib.zeros(2)}, assign=True)
+    with lib.no_grad():
+        weight.mul_(3)  # seen through the module's parameter only if it shares the given memory
+    return (
+        list(result.missing_keys),
+        type(layer.weight).__name__,
+        layer.weight is weight,
+        layer.weight.requires_grad,
+        weight.requires_grad,
+        str(layer.weight.dtype).rsplit(".", 1)[-1],
+        layer.weight.detach().sum().item(),
+        layer.weight.grad is None,
+        layer.weight.is_leaf,
+        [name for name, _ in layer.named_parameters()],
+    )
+
+
+@pytest.mark.parametrize("module_requires_grad", [True, False])
+@pytest.mark.parametrize("given_requires_grad", [True, False])
+@pytest.mark.parametrize("given_parameter", [False, True])
+def test_load_state_dict_assign_puts_the_given_tensors_in_place_like_torch(
+    given_parameter, given_requires_grad, module_requires_grad
+):
+    flags = (given_parameter, given_requires_grad, module_requires_grad)
+    outcome = assign_outcome(tb, *flags)
+    assert outcome == assign_outcome(torch, *flags)
+    # the module's parameter is a Parameter over the given memory, in the given dtype, with the
+    # module's requires_grad; a given Parameter is used itself
+    assert outcome[1:4] == ("Parameter", given_parameter, module_requires_grad)
+    assert outcome[5:7] == ("float64", 18.0)
+
+
+def test_load_state_dict_assign_makes_a_buffer_the_given_tensor_like_torch():
+    for lib in (tb, torch):
+        module = lib.nn.Module()
+        module.register_buffer("running", lib.zeros(3))
+        given = lib.ones(3, dtype=lib.float64)
+        module.load_state_dict({"running": given}, assign=True)
+        assert module.running is given and next(module.buffers()) is given
+
+
+def test_load_state_dict_assign_checks_shapes_first_and_then_assigns_nothing():
+    layer = nn.Linear(3, 2)
+    weight, bias = layer.weight, layer.bias
+    with pytest.raises(RuntimeError, match=r"size mismatch for weight: .* shape \(3, 3\) from checkpoint"):
+        layer.load_state_dict({"weight": tb.zeros(3, 3), "bias": tb.zeros(2)}, assign=True)
+    assert layer.weight is weight and layer.bias is bias
+
+
+def test_load_state_dict_assign_non_strict_assigns_only_the_given_keys():
+    layer = nn.Linear(3, 2)
+    bias = layer.bias
+    result = layer.load_state_dict({"weight": tb.ones(2, 3)}, strict=False, assign=True)
+    assert result.missing_keys == ["bias"] and layer.bias is bias
+    assert layer.weight.tolist() == [[1.0] * 3] * 2
+
+
+def test_load_state_dict_copies_into_the_existing_parameters_by_default():
+    layer = nn.Linear(3, 2)
+    weight = layer.weight
+    layer.load_state_dict({"weight": tb.ones(2, 3, dtype=tb.float64), "bias": tb.zeros(2)})
+    assert layer.weight is weight and layer.weight.dtype is tb.float32
+    assert layer.weight.tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("state", [None, [("weight", 0)]])
+def test_load_state_dict_needs_a_mapping_like_torch(state):
+    with pytest.raises(TypeError, match="Expected state_dict to be dict-like, got <class"):
+        torch.nn.Linear(3, 2).load_state_dict(state)
+    with pytest.raises(TypeError, match=f"Expected state_dict to be dict-like, got {type(state)}"):
+        nn.Linear(3, 2).load_state_dict(state)

@@ -201,3 +201,62 @@ def test_numpy_arrays_mix_with_tensors_on_either_side():
 def test_t_rejects_more_than_two_dims():
     with pytest.raises(ValueError, match=r"t: expects a tensor with <= 2 dimensions, but got shape \(2, 3, 4\)"):
         tb.zeros(2, 3, 4).t()
+
+
+def test_a_generator_starts_from_torchs_default_seed_and_manual_seed_returns_it():
+    torch = pytest.importorskip("torch")
+    assert tb.Generator().initial_seed() == torch.Generator().initial_seed() == 67280421310721
+    generator = tb.Generator()
+    assert generator.manual_seed(5) is generator and generator.initial_seed() == 5
+    assert tb.manual_seed(9) is tb.default_generator and tb.initial_seed() == 9
+
+
+def test_a_negative_seed_wraps_modulo_2_to_the_64_like_torch():
+    torch = pytest.importorskip("torch")
+    expected = torch.Generator().manual_seed(-1).initial_seed()
+    assert tb.Generator().manual_seed(-1).initial_seed() == expected == 2**64 - 1
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1])
+def test_a_seed_outside_torchs_range_is_rejected(seed):
+    with pytest.raises(ValueError, match=r"manual_seed: seed must be in \[-2\*\*63, 2\*\*64\)"):
+        tb.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda g: tb.rand(3, 2, generator=g),
+        lambda g: tb.randn(4, generator=g, dtype=tb.float64),
+        lambda g: tb.randint(0, 100, (5,), generator=g),
+        lambda g: tb.randperm(10, generator=g),
+    ],
+)
+def test_random_draws_take_a_generator_independent_of_the_global_seed(draw):
+    tb.manual_seed(1)
+    first = draw(tb.Generator().manual_seed(3)).tolist()
+    after_first = tb.rand(2).tolist()
+    tb.manual_seed(1)
+    assert tb.rand(2).tolist() == after_first  # the generator's draw did not advance the global one
+    tb.manual_seed(2)
+    assert draw(tb.Generator().manual_seed(3)).tolist() == first
+    assert draw(tb.Generator().manual_seed(4)).tolist() != first
+
+
+def test_randperm_is_a_permutation_like_torchs():
+    torch = pytest.importorskip("torch")
+    values = tb.randperm(50)
+    assert values.dtype is tb.int64 and sorted(values.tolist()) == list(range(50))
+    assert tb.randperm(0).shape == tuple(torch.randperm(0).shape) == (0,)
+
+
+def test_random_draws_of_shape_empty_tuple_are_0_d_like_torchs():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in [(tb.rand(()), torch.rand(())), (tb.randn([]), torch.randn([]))]:
+        assert ours.shape == tuple(theirs.shape) == ()
+    assert tb.randint(0, 3, ()).shape == tuple(torch.randint(0, 3, ()).shape) == ()
+
+
+def test_random_draws_reject_a_generator_that_is_not_a_tb_generator():
+    with pytest.raises(TypeError, match=r"randn: argument 'generator' must be tb\.Generator, not Generator"):
+        tb.randn(3, generator=np.random.default_rng(0))

@@ -12,7 +12,7 @@ from tinygrad_bn.backend import Device
 from tinygrad_bn.backend import Device as device  # noqa: N813 - PyTorch's name
 from tinygrad_bn.dtype import DType, bool_, float32, float64, int64
 from tinygrad_bn.function import enable_grad, is_grad_enabled, no_grad
-from tinygrad_bn.random import manual_seed
+from tinygrad_bn.random import Generator, default_generator, initial_seed, manual_seed
 from tinygrad_bn.serialization import SerializationError, load, save
 from tinygrad_bn.tensor import (
     FUNCTIONAL_METHODS,
@@ -34,6 +34,7 @@ from tinygrad_bn.tensor import (
     rand,
     randint,
     randn,
+    randperm,
     stack,
     tensor,
     where,
@@ -55,6 +56,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DType",
     "Device",
+    "Generator",
     "SerializationError",
     "Tensor",
     "arange",
@@ -62,6 +64,7 @@ __all__ = [
     "bool",
     "bool_",
     "cat",
+    "default_generator",
     "device",
     "double",
     "empty",
@@ -74,6 +77,7 @@ __all__ = [
     "full",
     "full_like",
     "get_num_threads",
+    "initial_seed",
     "int64",
     "is_grad_enabled",
     "linspace",
@@ -90,6 +94,7 @@ __all__ = [
     "rand",
     "randint",
     "randn",
+    "randperm",
     "save",
     "set_num_threads",
     "simd_name",

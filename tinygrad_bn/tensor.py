@@ -23,7 +23,7 @@ from tinygrad_bn.function import Function, enable_grad, is_grad_enabled, no_grad
 from tinygrad_bn.ops import activation, elementwise, movement, reduce
 from tinygrad_bn.ops.matmul import Matmul
 from tinygrad_bn.ops.movement import INDEX_SLOT
-from tinygrad_bn.random import generator
+from tinygrad_bn.random import Generator, numpy_generator
 
 Scalar = bool | int | float
 Operand = "Tensor | Scalar"
@@ -1354,7 +1354,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _make(values: np.ndarray, dtype: DType | None, device: str | Device | None, requires_grad: bool) -> Tensor:
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.from_numpy_dtype(values.dtype)
     device = Device(device) if device is not None else CPU
-    out = Tensor._wrap(get_backend(device).from_numpy(np.ascontiguousarray(values, dtype=dtype.numpy)), device)
+    values = np.ascontiguousarray(values, dtype=dtype.numpy).reshape(np.shape(values))  # 0-d stays 0-d
+    out = Tensor._wrap(get_backend(device).from_numpy(values), device)
     out.requires_grad = requires_grad
     return out
 
@@ -1480,25 +1481,27 @@ def _random_float_dtype(op: str, dtype: DType | None) -> DType:
 
 def rand(
     *size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: DType | None = None,
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform on [0, 1), from the generator ``tb.manual_seed`` seeds."""
+    """Uniform on [0, 1), from ``generator`` (default: the global one ``tb.manual_seed`` seeds)."""
     dtype = _random_float_dtype("rand", dtype)
-    values = generator().random(_creation_shape("rand", size), dtype=dtype.numpy)
+    values = numpy_generator(generator, "rand").random(_creation_shape("rand", size), dtype=dtype.numpy)
     return _make(values, dtype, device, requires_grad)
 
 
 def randn(
     *size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: DType | None = None,
     device: str | Device | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard normal, from the generator ``tb.manual_seed`` seeds."""
+    """Standard normal, from ``generator`` (default: the global one ``tb.manual_seed`` seeds)."""
     dtype = _random_float_dtype("randn", dtype)
-    values = generator().standard_normal(_creation_shape("randn", size), dtype=dtype.numpy)
+    values = numpy_generator(generator, "randn").standard_normal(_creation_shape("randn", size), dtype=dtype.numpy)
     return _make(values, dtype, device, requires_grad)
 
 
@@ -1507,6 +1510,7 @@ def randint(
     high: int | None = None,
     size: Sequence[int] = (),
     *,
+    generator: Generator | None = None,
     dtype: DType | None = None,
     device: str | Device | None = None,
 ) -> Tensor:
@@ -1515,5 +1519,18 @@ def randint(
         low, high, size = 0, low, size if high is None else high
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    values = generator().integers(low, high, size=_creation_shape("randint", (size,)))
+    values = numpy_generator(generator, "randint").integers(low, high, size=_creation_shape("randint", (size,)))
     return _make(values, dtype or dtypes.int64, device, False)
+
+
+def randperm(
+    n: int,
+    *,
+    generator: Generator | None = None,
+    dtype: DType | None = None,
+    device: str | Device | None = None,
+) -> Tensor:
+    """A random permutation of 0, ..., n - 1 (int64 unless ``dtype`` says otherwise)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    return _make(numpy_generator(generator, "randperm").permutation(n), dtype or dtypes.int64, device, False)

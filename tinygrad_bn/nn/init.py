@@ -4,8 +4,9 @@
     init.kaiming_uniform_(weight, a=math.sqrt(5))   # in place, returns weight
 
 Every initialiser writes into its tensor in place under ``tb.no_grad()`` and returns it. Random
-ones draw from ``tb.rand``/``tb.randn`` (so ``tb.manual_seed`` makes them reproducible) in the
-tensor's own dtype. For a weight of shape (out, in, *kernel): fan_in = in·∏kernel and
+ones draw from ``tb.rand``/``tb.randn``/``tb.randperm`` in the tensor's own dtype, from their
+``generator=`` (a ``tb.Generator``) or else the global generator, so ``tb.manual_seed`` makes
+them reproducible. For a weight of shape (out, in, *kernel): fan_in = in·∏kernel and
 fan_out = out·∏kernel.
 """
 
@@ -22,6 +23,7 @@ import tinygrad_bn as tb
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
@@ -30,6 +32,8 @@ __all__ = [
     "normal_",
     "ones_",
     "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -48,6 +52,7 @@ _GAIN_ONE = (
 )
 _NONLINEARITIES = (*_GAIN_ONE, "tanh", "relu", "leaky_relu", "selu")
 _FAN_MODES = ("fan_in", "fan_out")
+Shape = tuple[int, ...]
 
 
 # --- gains and fans -----------------------------------------------------------------------------
@@ -117,49 +122,131 @@ def _check_floating(op: str, tensor: tb.Tensor) -> None:
     if not isinstance(tensor, tb.Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
     if not tensor.is_floating_point():
-        raise TypeError(f"{op}: random initialisation needs a floating point tensor, got {tensor.dtype}")
+        # NotImplementedError, as PyTorch's sampling kernels raise for integer dtypes.
+        raise NotImplementedError(f"{op}: random initialisation needs a floating point tensor, got {tensor.dtype}")
 
 
-def _uniform(op: str, tensor: tb.Tensor, low: float, high: float) -> tb.Tensor:
+def _uniform_draws(
+    op: str, tensor: tb.Tensor, low: float, high: float, generator: tb.Generator | None, size: Shape | None = None
+) -> tb.Tensor:
+    """Draws from U(low, high) typed and placed like ``tensor`` (which is not written), of shape
+    ``size`` (default: the tensor's)."""
     _check_floating(op, tensor)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"{op}: expected finite bounds, got a={low}, b={high}")
     if not low <= high:
-        raise ValueError(f"{op}: expected a <= b for the range [a, b), got a={low}, b={high}")
-    draws = tb.rand(tensor.shape, dtype=tensor.dtype, device=tensor.device)
-    return _write(tensor, draws * (high - low) + low)
+        raise RuntimeError(f"{op}: expected a <= b for the range [a, b), got a={low}, b={high}")
+    draws = tb.rand(
+        tensor.shape if size is None else size, generator=generator, dtype=tensor.dtype, device=tensor.device
+    )
+    return draws * (high - low) + low
 
 
-def _normal(op: str, tensor: tb.Tensor, mean: float, std: float) -> tb.Tensor:
+def _normal_draws(
+    op: str, tensor: tb.Tensor, mean: float, std: float, generator: tb.Generator | None, size: Shape | None = None
+) -> tb.Tensor:
+    """Draws from N(mean, std²) typed and placed like ``tensor`` (which is not written), of shape
+    ``size`` (default: the tensor's)."""
     _check_floating(op, tensor)
     if not std >= 0:
-        raise ValueError(f"{op}: expected std >= 0, got std={std}")
-    draws = tb.randn(tensor.shape, dtype=tensor.dtype, device=tensor.device)
-    return _write(tensor, draws * std + mean)
+        raise RuntimeError(f"{op}: expected std >= 0, got std={std}")
+    draws = tb.randn(
+        tensor.shape if size is None else size, generator=generator, dtype=tensor.dtype, device=tensor.device
+    )
+    return draws * std + mean
 
 
-def _uniform_with_std(op: str, tensor: tb.Tensor, std: float) -> tb.Tensor:
+def _uniform_with_std(op: str, tensor: tb.Tensor, std: float, generator: tb.Generator | None) -> tb.Tensor:
     """U(-bound, bound) with bound = √3·std, the uniform law whose standard deviation is std."""
     bound = math.sqrt(3.0) * std
-    return _uniform(op, tensor, -bound, bound)
+    return _write(tensor, _uniform_draws(op, tensor, -bound, bound, generator))
 
 
-def _normal_with_std(op: str, tensor: tb.Tensor, std: float) -> tb.Tensor:
-    return _normal(op, tensor, 0.0, std)
+def _normal_with_std(op: str, tensor: tb.Tensor, std: float, generator: tb.Generator | None) -> tb.Tensor:
+    return _write(tensor, _normal_draws(op, tensor, 0.0, std, generator))
 
 
-FillWithStd = Callable[[str, tb.Tensor, float], tb.Tensor]
+FillWithStd = Callable[[str, tb.Tensor, float, tb.Generator | None], tb.Tensor]
 
 
 # --- initialisers -------------------------------------------------------------------------------
 
 
-def uniform_(tensor: tb.Tensor, a: float = 0.0, b: float = 1.0) -> tb.Tensor:
+def uniform_(tensor: tb.Tensor, a: float = 0.0, b: float = 1.0, generator: tb.Generator | None = None) -> tb.Tensor:
     """Fill with draws from U(a, b): a + (b - a)·u, u ~ U[0, 1)."""
-    return _uniform("uniform_", tensor, a, b)
+    return _write(tensor, _uniform_draws("uniform_", tensor, a, b, generator))
 
 
-def normal_(tensor: tb.Tensor, mean: float = 0.0, std: float = 1.0) -> tb.Tensor:
+def normal_(tensor: tb.Tensor, mean: float = 0.0, std: float = 1.0, generator: tb.Generator | None = None) -> tb.Tensor:
     """Fill with draws from N(mean, std²): mean + std·z, z ~ N(0, 1)."""
-    return _normal("normal_", tensor, mean, std)
+    return _write(tensor, _normal_draws("normal_", tensor, mean, std, generator))
+
+
+def _normal_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(
+    tensor: tb.Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: tb.Generator | None = None,
+) -> tb.Tensor:
+    """Fill with draws from N(mean, std²) truncated to [a, b] (conditioned on lying in [a, b]).
+
+    Exact rejection sampling, with PyTorch's two proposals: when [a, b] holds more than 30% of the
+    normal's mass, normal draws are kept if they lie in [a, b]; otherwise uniform draws x on [a, b]
+    are kept with probability exp(-½((x - mean)/std)²) / (that density's peak on [a, b]).
+    """
+    op = "trunc_normal_"
+    _check_floating(op, tensor)
+    if not std > 0:
+        raise ValueError(f"{op}: expected std > 0, got std={std}")
+    if not a <= b:
+        raise RuntimeError(f"{op}: expected a <= b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            f"{op}: mean is more than 2 std from [a, b]. The distribution of values may be incorrect.",
+            UserWarning,
+            stacklevel=2,
+        )
+    mass = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
+    if mass > 0.3:
+
+        def propose(count: int) -> tb.Tensor:
+            return _normal_draws(op, tensor, mean, std, generator, size=(count,))
+
+        def keep(candidates: tb.Tensor) -> tb.Tensor:
+            return (candidates >= a) & (candidates <= b)
+
+    else:
+        mode = max(a, min(mean, b))  # where the normal density peaks on [a, b]
+
+        def propose(count: int) -> tb.Tensor:
+            return _uniform_draws(op, tensor, a, b, generator, size=(count,))
+
+        def keep(candidates: tb.Tensor) -> tb.Tensor:
+            log_ratio = -0.5 * ((candidates - mean) / std).square() + 0.5 * ((mode - mean) / std) ** 2
+            return _uniform_draws(op, tensor, 0.0, 1.0, generator, size=candidates.shape).log() <= log_ratio
+
+    return _write(tensor, _rejection_sample(tensor, propose, keep))
+
+
+def _rejection_sample(
+    tensor: tb.Tensor, propose: Callable[[int], tb.Tensor], keep: Callable[[tb.Tensor], tb.Tensor]
+) -> tb.Tensor:
+    """``tensor.numel()`` proposals that ``keep`` accepts, shaped like ``tensor``: each round
+    proposes as many candidates as are still missing."""
+    accepted = [tb.zeros(0, dtype=tensor.dtype, device=tensor.device)]
+    missing = tensor.numel()
+    while missing > 0:
+        candidates = propose(missing)
+        kept = candidates[keep(candidates)]
+        accepted.append(kept)
+        missing -= kept.numel()
+    return tb.cat(accepted).reshape(tensor.shape)
 
 
 def constant_(tensor: tb.Tensor, val: float) -> tb.Tensor:
@@ -185,60 +272,102 @@ def eye_(tensor: tb.Tensor) -> tb.Tensor:
     return _write(tensor, tb.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
+def dirac_(tensor: tb.Tensor, groups: int = 1) -> tb.Tensor:
+    """Fill a conv weight (out, in, *kernel) so the convolution passes its input through.
+
+    Per group g of out/groups output channels: W[g·out/groups + d, d, centre] = 1 for
+    d < min(out/groups, in), where centre = size // 2 in each kernel dimension; 0 elsewhere.
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tensor.shape}")
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError(f"dirac_: groups must be an int, got {type(groups).__name__}")
+    if groups < 1:
+        raise ValueError(f"dirac_: groups must be positive, got groups={groups}")
+    out_channels, in_channels = tensor.shape[:2]
+    if out_channels % groups != 0:
+        raise ValueError(f"dirac_: dim 0 must be divisible by groups, got dim 0 = {out_channels} and groups={groups}")
+    values = tb.zeros(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+    per_group = out_channels // groups
+    passed = range(min(per_group, in_channels))
+    if tensor.numel() > 0 and passed:
+        outputs = [group * per_group + channel for group in range(groups) for channel in passed]
+        inputs = [channel for _ in range(groups) for channel in passed]
+        centre = tuple(size // 2 for size in tensor.shape[2:])
+        values[(outputs, inputs, *centre)] = 1
+    return _write(tensor, values)
+
+
 def _xavier_std(op: str, tensor: tb.Tensor, gain: float) -> float:
     fan_in, fan_out = _fans(op, tensor)
     # NOTE: a (0, 0) tensor has no fans; PyTorch divides by zero there, we leave it (empty) as it is.
     return gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))
 
 
-def xavier_uniform_(tensor: tb.Tensor, gain: float = 1.0) -> tb.Tensor:
+def xavier_uniform_(tensor: tb.Tensor, gain: float = 1.0, generator: tb.Generator | None = None) -> tb.Tensor:
     """Glorot & Bengio (2010): U(-a, a) with a = gain·√(6 / (fan_in + fan_out))."""
-    return _uniform_with_std("xavier_uniform_", tensor, _xavier_std("xavier_uniform_", tensor, gain))
+    return _uniform_with_std("xavier_uniform_", tensor, _xavier_std("xavier_uniform_", tensor, gain), generator)
 
 
-def xavier_normal_(tensor: tb.Tensor, gain: float = 1.0) -> tb.Tensor:
+def xavier_normal_(tensor: tb.Tensor, gain: float = 1.0, generator: tb.Generator | None = None) -> tb.Tensor:
     """Glorot & Bengio (2010): N(0, std²) with std = gain·√(2 / (fan_in + fan_out))."""
-    return _normal_with_std("xavier_normal_", tensor, _xavier_std("xavier_normal_", tensor, gain))
+    return _normal_with_std("xavier_normal_", tensor, _xavier_std("xavier_normal_", tensor, gain), generator)
 
 
-def _kaiming(op: str, tensor: tb.Tensor, a: float, mode: str, nonlinearity: str, fill: FillWithStd) -> tb.Tensor:
+def _kaiming(
+    op: str,
+    tensor: tb.Tensor,
+    a: float,
+    mode: str,
+    nonlinearity: str,
+    fill: FillWithStd,
+    generator: tb.Generator | None,
+) -> tb.Tensor:
     """Fill with standard deviation gain/√fan, fan = fan_in or fan_out as ``mode`` says."""
     if 0 in tensor.shape:
         warnings.warn(f"{op}: initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
         return tensor
     fan = _fan(op, tensor, mode)
-    return fill(op, tensor, _gain(op, nonlinearity, a) / math.sqrt(fan))
+    return fill(op, tensor, _gain(op, nonlinearity, a) / math.sqrt(fan), generator)
 
 
 def kaiming_uniform_(
-    tensor: tb.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: tb.Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: tb.Generator | None = None,
 ) -> tb.Tensor:
     """He et al. (2015): U(-bound, bound) with bound = gain·√(3 / fan).
 
     gain = calculate_gain(nonlinearity, a) (``a`` is the leaky_relu negative slope); fan is fan_in
     (``mode='fan_in'``, keeps the forward variance) or fan_out (keeps the backward variance).
     """
-    return _kaiming("kaiming_uniform_", tensor, a, mode, nonlinearity, _uniform_with_std)
+    return _kaiming("kaiming_uniform_", tensor, a, mode, nonlinearity, _uniform_with_std, generator)
 
 
 def kaiming_normal_(
-    tensor: tb.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: tb.Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: tb.Generator | None = None,
 ) -> tb.Tensor:
     """He et al. (2015): N(0, std²) with std = gain / √fan (gain and fan as in kaiming_uniform_)."""
-    return _kaiming("kaiming_normal_", tensor, a, mode, nonlinearity, _normal_with_std)
+    return _kaiming("kaiming_normal_", tensor, a, mode, nonlinearity, _normal_with_std, generator)
 
 
-def lecun_uniform_(tensor: tb.Tensor) -> tb.Tensor:
+def lecun_uniform_(tensor: tb.Tensor, generator: tb.Generator | None = None) -> tb.Tensor:
     """LeCun uniform: U(-bound, bound) with bound = √(3 / fan_in) (kaiming_uniform_ with gain 1)."""
-    return _kaiming("lecun_uniform_", tensor, 0, "fan_in", "linear", _uniform_with_std)
+    return _kaiming("lecun_uniform_", tensor, 0, "fan_in", "linear", _uniform_with_std, generator)
 
 
-def lecun_normal_(tensor: tb.Tensor) -> tb.Tensor:
+def lecun_normal_(tensor: tb.Tensor, generator: tb.Generator | None = None) -> tb.Tensor:
     """LeCun normal: N(0, std²) with std = 1 / √fan_in (kaiming_normal_ with nonlinearity='linear')."""
-    return _kaiming("lecun_normal_", tensor, 0, "fan_in", "linear", _normal_with_std)
+    return _kaiming("lecun_normal_", tensor, 0, "fan_in", "linear", _normal_with_std, generator)
 
 
-def orthogonal_(tensor: tb.Tensor, gain: float = 1) -> tb.Tensor:
+def orthogonal_(tensor: tb.Tensor, gain: float = 1, generator: tb.Generator | None = None) -> tb.Tensor:
     """Saxe et al. (2013): fill with gain·Q, Q a random (semi-)orthogonal matrix.
 
     The tensor is viewed as rows = size(0) by cols = numel / rows. Q comes from the QR
@@ -253,7 +382,7 @@ def orthogonal_(tensor: tb.Tensor, gain: float = 1) -> tb.Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    draws = tb.randn(rows, cols, dtype=tensor.dtype).numpy()
+    draws = tb.randn(rows, cols, generator=generator, dtype=tensor.dtype).numpy()
     # NOTE: NumPy's QR (LAPACK) on the host: a one-off computation at initialisation time, not a
     # hot path, so it does not earn a QR op of our own. It keeps the dtype (float32 stays float32).
     q, r = np.linalg.qr(draws.T if rows < cols else draws)
@@ -261,3 +390,20 @@ def orthogonal_(tensor: tb.Tensor, gain: float = 1) -> tb.Tensor:
     q = q.T if rows < cols else q
     values = tb.tensor(np.ascontiguousarray(q), dtype=tensor.dtype, device=tensor.device)
     return _write(tensor, values.reshape(tensor.shape) * gain)
+
+
+def sparse_(tensor: tb.Tensor, sparsity: float, std: float = 0.01, generator: tb.Generator | None = None) -> tb.Tensor:
+    """Martens (2010): fill a 2-D tensor with N(0, std²) draws, then zero ceil(sparsity·rows)
+    entries of each column, at rows drawn uniformly without replacement (a ``tb.randperm``)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity is the fraction of each column set to zero, in [0, 1], got {sparsity}")
+    rows, columns = tensor.shape
+    zeros_per_column = math.ceil(sparsity * rows)  # NOTE: as PyTorch, so ceil(0.3 * 10) = 4 (3.0000000000000004)
+    values = _normal_draws("sparse_", tensor, 0.0, std, generator)
+    if zeros_per_column > 0 and columns > 0:
+        zero_rows = [tb.randperm(rows, generator=generator)[:zeros_per_column] for _ in range(columns)]
+        column_of = tb.arange(columns).reshape(1, columns).expand(zeros_per_column, columns)
+        values[tb.stack(zero_rows, dim=1), column_of] = 0
+    return _write(tensor, values)

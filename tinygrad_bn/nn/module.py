@@ -8,7 +8,7 @@ attribute. ``training`` is per module and set recursively by ``train()``/``eval(
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from tinygrad_bn import dtype as dtypes
@@ -105,10 +105,11 @@ class Module:
         """The descendant at dotted path ``target`` ("" is this module)."""
         module = self
         for name in target.split(".") if target else []:
-            child = module._modules.get(name)
-            if child is None:
+            if not hasattr(module, name):
                 raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
-            module = child
+            module = getattr(module, name)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
         return module
 
     # --- registration ----------------------------------------------------------------------
@@ -169,8 +170,12 @@ class Module:
         self.__dict__.pop(name, None)
         return found
 
-    def _check_new_name(self, kind: str, name: str, registry: dict) -> None:
-        """``name`` may replace an entry of ``registry`` (its own kind), never another attribute."""
+    def _check_new_name(self, kind: str, name: str, registry_name: str) -> None:
+        """``name`` may replace an entry of the registry ``registry_name`` (its own kind), never
+        another attribute."""
+        if registry_name not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        registry = self.__dict__[registry_name]
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if not name:
@@ -183,7 +188,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None: a declared but absent parameter, like a disabled bias)."""
-        self._check_new_name("parameter", name, self._parameters)
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)"
@@ -192,7 +197,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register module state that is not trained; ``persistent=False`` keeps it out of state_dict."""
-        self._check_new_name("buffer", name, self._buffers)
+        self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
@@ -204,7 +209,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._check_new_name("module", name, self._modules)
+        self._check_new_name("module", name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
@@ -338,30 +343,42 @@ class Module:
         return self
 
     # --- state -------------------------------------------------------------------------------------
-    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name (detached, sharing memory). A module
-        reachable under two names appears under both, as in PyTorch."""
-        state: OrderedDict[str, Tensor] = OrderedDict()
+    def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Module, str, Tensor]]:
+        """(dotted key, owning module, name in it, tensor) for every parameter and persistent
+        buffer, in state_dict order. A module reachable under two names appears under both."""
         stack = [(prefix, self)]
         while stack:
             head, module = stack.pop()
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[head + name] = param if keep_vars else param.detach()
+                    yield head + name, module, name, param
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    state[head + name] = buffer if keep_vars else buffer.detach()
+                    yield head + name, module, name, buffer
             children = [(f"{head}{name}.", child) for name, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
-        return state
 
-    def load_state_dict(self, state_dict: dict[str, Tensor], strict: bool = True) -> IncompatibleKeys:
-        """Copy ``state_dict``'s tensors into this module's parameters and buffers.
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name (detached, sharing memory), as in PyTorch."""
+        entries = self._state_entries(prefix)
+        return OrderedDict((key, value if keep_vars else value.detach()) for key, _, _, value in entries)
 
-        Shapes must match; with ``strict`` the keys must match exactly. All problems are listed
-        in one error, and nothing is written unless every check passes.
+    def load_state_dict(
+        self, state_dict: Mapping[str, Tensor], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
+        """Copy ``state_dict``'s tensors into this module's parameters and buffers, or with
+        ``assign=True`` put them in their place, as PyTorch does.
+
+        Copying keeps each parameter and buffer object (converting values to its dtype). Assigning
+        keeps the given tensors' memory and dtype: a buffer becomes the given tensor, a parameter a
+        Parameter over it (the given Parameter itself, if it is one) with the module parameter's
+        ``requires_grad``. Shapes must match; with ``strict`` the keys must match exactly. All
+        problems are listed in one error, and nothing is written unless every check passes.
         """
-        own = self.state_dict(keep_vars=True)
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        entries = list(self._state_entries())
+        own = OrderedDict((key, target) for key, _, _, target in entries)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
@@ -376,7 +393,8 @@ class Module:
             source = state_dict[key]
             if not isinstance(source, Tensor):
                 errors.append(
-                    f'While copying the parameter named "{key}", expected a Tensor, got {type(source).__name__}.'
+                    f'While copying the parameter named "{key}", expected a Tensor from checkpoint but received '
+                    f"{type(source)}"
                 )
             elif source.shape != target.shape:
                 errors.append(
@@ -386,9 +404,15 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
+            for key, module, name, target in entries:
+                if key not in state_dict:
+                    continue
+                if not assign:
                     target.copy_(state_dict[key])
+                elif isinstance(target, Parameter):
+                    setattr(module, name, _as_parameter(state_dict[key], target.requires_grad))
+                else:
+                    setattr(module, name, state_dict[key])
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------
@@ -409,6 +433,14 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _as_parameter(value: Tensor, requires_grad: bool) -> Parameter:
+    """``value`` itself if it is a Parameter, else a Parameter sharing its memory; either way with
+    ``requires_grad`` (PyTorch's rule for ``load_state_dict(assign=True)``)."""
+    if isinstance(value, Parameter):
+        return value.requires_grad_(requires_grad)
+    return Parameter(value, requires_grad=requires_grad)
 
 
 def _rebind(param: Parameter, value: Tensor) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_bn import autograd
 from tinygrad_bn.function import enable_grad, no_grad
-from tinygrad_bn.random import generator
+from tinygrad_bn.random import numpy_generator
 from tinygrad_bn.tensor import Tensor, tensor
 
 
@@ -120,7 +120,7 @@ def gradgradcheck(
     outputs = _outputs(fn, inputs)
     if grad_outputs is None:
         grad_outputs = [
-            tensor(generator().standard_normal(o.shape), dtype=o.dtype, requires_grad=True) for o in outputs
+            tensor(numpy_generator().standard_normal(o.shape), dtype=o.dtype, requires_grad=True) for o in outputs
         ]
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     n_inputs = len(inputs)
