@@ -1,80 +1,16 @@
 /*
  * Fused activation kernels for one dtype; activation.c includes this with
  * SCALAR (float or double), BITS (uint32_t or uint64_t, as wide as SCALAR),
- * SUFFIX (f32 or f64), MANTISSA_BITS, EXPONENT_BIAS, EXP_TAYLOR_DEGREE, the
- * clamps EXP_FLOOR and EXPM1_FLOOR; it undefines them all at its end.
+ * SUFFIX (f32 or f64) and undefines them at its end.
  *
  * Each activation is one pass over x (forward) or over (saved, dy) (backward).
- * The exponentials are our own, branch-free, so the loops vectorise: every
- * one the activations need has a non-positive argument (sigmoid takes
- * e^-|x|, tanh e^-2|x|, ELU e^min(x,0), GELU e^-x^2/2), which keeps the range
- * reduction simple and can never overflow.
+ * The exponentials (exp_impl.h) are our own, branch-free, so the loops
+ * vectorise: every one the activations need has a non-positive argument
+ * (sigmoid takes e^-|x|, tanh e^-2|x|, ELU e^min(x,0), GELU e^-x^2/2).
  */
 #define T(name) CT_PASTE(name, SUFFIX)
 
-/* 1.5 * 2^MANTISSA_BITS: adding it rounds to an integer held in the low mantissa bits. */
-#define ROUND_MAGIC ((SCALAR)(3.0 * (double)((BITS)1 << (MANTISSA_BITS - 1))))
-
-CT_INLINE BITS T(bits_of)(SCALAR v)
-{
-    BITS b;
-    memcpy(&b, &v, sizeof b);
-    return b;
-}
-
-CT_INLINE SCALAR T(from_bits)(BITS b)
-{
-    SCALAR v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
-
-/* 2^k for an integer-valued k in the normal range, built from its exponent bits. */
-CT_INLINE SCALAR T(power_of_two)(SCALAR k)
-{
-    BITS k_bits = T(bits_of)(k + ROUND_MAGIC) - T(bits_of)(ROUND_MAGIC); /* k as a two's-complement integer */
-    return T(from_bits)((k_bits + (BITS)EXPONENT_BIAS) << MANTISSA_BITS);
-}
-
-/*
- * Range reduction: x = k*ln2 + r with k = round(x/ln2) and |r| <= ln2/2 (ln2
- * split in a high part exact in SCALAR and a low remainder, so r is exact to
- * working precision); returns e^r - 1 = r(1 + r/2(1 + r/3(1 + ...))), whose
- * Taylor tail is below half an ulp at EXP_TAYLOR_DEGREE.
- */
-CT_INLINE SCALAR T(reduced_expm1)(SCALAR x, SCALAR *k)
-{
-    static const double inverse[] = {0, 1, 1 / 2., 1 / 3., 1 / 4., 1 / 5., 1 / 6., 1 / 7.,
-                                     1 / 8., 1 / 9., 1 / 10., 1 / 11., 1 / 12., 1 / 13., 1 / 14.};
-    const SCALAR ln2_high = (SCALAR)0.693145751953125, ln2_low = (SCALAR)1.428606820309417232e-06;
-    *k = (x * (SCALAR)1.4426950408889634074 + ROUND_MAGIC) - ROUND_MAGIC;
-    SCALAR r = (x - *k * ln2_high) - *k * ln2_low;
-    SCALAR p = 1;
-#pragma GCC unroll 16
-    for (int d = EXP_TAYLOR_DEGREE; d >= 2; d--) p = 1 + p * r * (SCALAR)inverse[d];
-    return r * p;
-}
-
-/* e^x for x <= 0 (NaN passes through); below EXP_FLOOR the result rounds to 0. */
-CT_INLINE SCALAR T(exp_nonpositive)(SCALAR x)
-{
-    SCALAR clamped = x >= EXP_FLOOR ? x : EXP_FLOOR, k;
-    SCALAR q = T(reduced_expm1)(clamped, &k);
-    /* 2^k in two halves, each normal even where e^x is subnormal. */
-    SCALAR half = (k * (SCALAR)0.5 + ROUND_MAGIC) - ROUND_MAGIC;
-    SCALAR result = ((1 + q) * T(power_of_two)(half)) * T(power_of_two)(k - half);
-    return x != x ? x : x < EXP_FLOOR ? 0 : result;
-}
-
-/* e^x - 1 for x <= 0, exact near 0 where e^x - 1 would cancel; -1 below EXPM1_FLOOR. */
-CT_INLINE SCALAR T(expm1_nonpositive)(SCALAR x)
-{
-    SCALAR clamped = x >= EXPM1_FLOOR ? x : EXPM1_FLOOR, k;
-    SCALAR q = T(reduced_expm1)(clamped, &k);
-    SCALAR scale = T(power_of_two)(k);
-    SCALAR result = q * scale + (scale - 1); /* 2^k(e^r - 1) + (2^k - 1) */
-    return x < 0 ? result : x; /* NaN and -0 pass through */
-}
+#include "exp_impl.h"
 
 /* sigma(x) = 1/(1 + e^-x); with z = e^-|x| <= 1: 1/(1 + z) for x >= 0, z/(1 + z) below. */
 CT_INLINE SCALAR T(sigmoid)(SCALAR x)
@@ -234,7 +170,6 @@ int CT_PASTE(ct_activation_backward, SUFFIX)(int kind, int64_t n, const SCALAR *
 }
 
 #undef T
-#undef ROUND_MAGIC
 #undef GELU_TANH_K
 #undef GELU_TANH_C
 #undef INV_SQRT_2
@@ -242,8 +177,3 @@ int CT_PASTE(ct_activation_backward, SUFFIX)(int kind, int64_t n, const SCALAR *
 #undef SCALAR
 #undef BITS
 #undef SUFFIX
-#undef MANTISSA_BITS
-#undef EXPONENT_BIAS
-#undef EXP_TAYLOR_DEGREE
-#undef EXP_FLOOR
-#undef EXPM1_FLOOR
