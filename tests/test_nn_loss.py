@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_bn as tb
 from tinygrad_bn.nn import loss
-from tinygrad_bn.testing import assert_close, gradcheck
+from tinygrad_bn.testing import assert_close, gradcheck, gradgradcheck
 from tinygrad_bn.testing.strategies import shapes, tensors
 
 F = torch.nn.functional
@@ -206,6 +206,57 @@ def test_loss_matches_torch_in_float32(name):
 def test_loss_passes_gradcheck_in_float64(name):
     ours = FIXED[name][0]
     assert gradcheck(ours, list(fixed_inputs(name, F64)))
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_fused_cross_entropy_passes_gradgradcheck(label_smoothing, weighted, ignore_index):
+    weight = tb.tensor(CLASS_WEIGHT, dtype=F64) if weighted else None
+    target = tb.tensor(np.where(CLASS_TARGETS == -100, ignore_index, CLASS_TARGETS))
+
+    def ours(a):
+        return loss.cross_entropy(a, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+    assert gradgradcheck(ours, [tb.tensor(LOGITS, dtype=F64, requires_grad=True)])
+
+
+def test_fused_cross_entropy_second_derivative_matches_torch():
+    options = {"label_smoothing": 0.2, "reduction": "mean"}
+    x = tb.tensor(LOGITS, dtype=F64, requires_grad=True)
+    x_t = torch.tensor(LOGITS, requires_grad=True)
+    value = loss.cross_entropy(x, tb.tensor(CLASS_TARGETS), **options, weight=tb.tensor(CLASS_WEIGHT))
+    value_t = F.cross_entropy(x_t, torch.tensor(CLASS_TARGETS), **options, weight=torch.tensor(CLASS_WEIGHT))
+    (first,) = tb.autograd.grad(value, [x], create_graph=True)
+    (first_t,) = torch.autograd.grad(value_t, [x_t], create_graph=True)
+    direction = RNG.standard_normal(LOGITS.shape)
+    (second,) = tb.autograd.grad((first * tb.tensor(direction)).sum(), [x])
+    (second_t,) = torch.autograd.grad((first_t * torch.from_numpy(direction)).sum(), [x_t])
+    assert_close(second, second_t, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_cross_entropy_on_a_large_batch_matches_torch_for_any_thread_count():
+    logits = RNG.standard_normal((300, 1000)).astype(np.float32) * 4
+    target = RNG.integers(0, 1000, 300)
+    results = []
+    for threads in (1, 2):
+        tb.set_num_threads(threads)
+        try:
+            x = tb.tensor(logits, requires_grad=True)
+            value = loss.cross_entropy(x, tb.tensor(target), label_smoothing=0.1)
+            value.backward()
+            results.append((value.item(), x.grad.numpy()))
+        finally:
+            tb.set_num_threads(2)
+    assert results[0][0] == results[1][0] and np.array_equal(results[0][1], results[1][1])
+    x = tb.tensor(logits, requires_grad=True)
+    check_against_torch(
+        lambda a: loss.cross_entropy(a, tb.tensor(target), label_smoothing=0.1),
+        lambda a: F.cross_entropy(a, torch.from_numpy(target), label_smoothing=0.1),
+        x,
+        rtol=1e-5,
+        atol=1e-7,
+    )
 
 
 # --- numerics at the edges --------------------------------------------------------------------------

@@ -146,6 +146,36 @@ int ct_activation_backward_f32(int kind, int64_t n, const float *saved, const fl
                                double alpha, double scale, double beta);
 int ct_activation_backward_f64(int kind, int64_t n, const double *saved, const double *dy, double *dx,
                                double alpha, double scale, double beta);
+
+/*
+ * Softmax cross entropy with class-index targets (PyTorch's cross_entropy,
+ * classes on dim 1). x is contiguous (outer, classes, inner): row r =
+ * (o, i), r = o * inner + i, holds the logits x[o, c, i], its target
+ * target[r] and (backward) grad[r]. With lse[r] = log sum_c e^x[r,c], w =
+ * class_weight (NULL: all 1), eps = label_smoothing in [0, 1], C = classes:
+ *     loss[r] = (1 - eps) w[t] (lse - x[r,t]) + (eps/C) sum_c w[c] (lse - x[r,c])
+ *     dx[r,c] = grad[r] (A e^(x[r,c] - lse) - (eps/C) w[c] - (1 - eps) w[t] [c == t])
+ * with t = target[r] and A = (1 - eps) w[t] + (eps/C) sum_c w[c]; rows whose
+ * target is ignore_index get loss 0 and dx 0. Forward writes lse (double,
+ * one per row) for backward, and sums[0] = sum_r loss[r], sums[1] = sum of
+ * w[t] over the rows not ignored (PyTorch's 'mean' divides the first by the
+ * second), both added in row order. A target that is neither ignore_index nor in
+ * [0, classes) is CT_ERR_INVALID_ARGUMENT, found before anything is read.
+ */
+int ct_cross_entropy_forward_f32(int64_t outer, int64_t classes, int64_t inner, const float *x,
+                                 const int64_t *target, const float *class_weight, int64_t ignore_index,
+                                 double label_smoothing, float *loss, double *logsumexp, double *sums);
+int ct_cross_entropy_forward_f64(int64_t outer, int64_t classes, int64_t inner, const double *x,
+                                 const int64_t *target, const double *class_weight, int64_t ignore_index,
+                                 double label_smoothing, double *loss, double *logsumexp, double *sums);
+int ct_cross_entropy_backward_f32(int64_t outer, int64_t classes, int64_t inner, const float *x,
+                                  const int64_t *target, const float *class_weight, int64_t ignore_index,
+                                  double label_smoothing, const double *logsumexp, const float *grad,
+                                  float *dx);
+int ct_cross_entropy_backward_f64(int64_t outer, int64_t classes, int64_t inner, const double *x,
+                                  const int64_t *target, const double *class_weight, int64_t ignore_index,
+                                  double label_smoothing, const double *logsumexp, const double *grad,
+                                  double *dx);
 /* CDEF_END */
 
 #ifdef __cplusplus

@@ -13,12 +13,5 @@
 /* Elements per thread before a second thread pays for itself. */
 #define ACTIVATION_MIN_PER_THREAD ((int64_t)1 << 14)
 
-#define SCALAR float
-#define BITS uint32_t
-#define SUFFIX f32
-#include "activation_impl.h"
-
-#define SCALAR double
-#define BITS uint64_t
-#define SUFFIX f64
-#include "activation_impl.h"
+#define DTYPE_TEMPLATE "activation_impl.h"
+#include "dtype_instances.h"

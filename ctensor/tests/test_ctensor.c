@@ -727,9 +727,10 @@ static int call_activation(int dtype, int backward, int kind, int64_t n, const v
 /*
  * Each kind and dtype on n inputs spread over [-40, 40] (plus 0, +-tiny, +-1000): forward and
  * backward near the double reference, 1 and 2 threads bit-identical, and the slot after each output
- * untouched. Forward sigmoid, tanh, swish and ELU are relatively accurate (to a few ulps, down to
- * subnormal results, times 1 + |x| for swish's rounded beta*x); the rest cancel by their formulas (GELU's 1 + erf(x) for x < 0, y(1 - y) from
- * a rounded y, ...), so there the error is measured against 1 + |x|.
+ * untouched. Forward sigmoid, tanh, swish and ELU are relatively accurate (to a few ulps, down
+ * to subnormal results, times 1 + |x| for swish's rounded beta*x); the rest cancel by their
+ * formulas (GELU's 1 + erf(x) for x < 0, y(1 - y) from a rounded y, ...), so there the error is
+ * measured against 1 + |x|.
  */
 static void check_activation(int dtype, int kind, int64_t n)
 {
@@ -810,6 +811,140 @@ static void test_activation_errors(void)
     check(ct_activation_forward_f64(CT_ACTIVATION_TANH, 0, NULL, NULL, 1, 1, 1) == CT_OK, "n = 0 touches nothing");
 }
 
+/* ---------------------------------------------------------------- cross entropy */
+
+static int call_cross_entropy(int dtype, int backward, int64_t outer, int64_t classes, int64_t inner, const void *x,
+                              const int64_t *target, const void *weight, double smoothing, void *loss_or_dx,
+                              double *lse, const void *grad, double *sums)
+{
+    const int64_t ignore = -1;
+    if (dtype == F64)
+        return backward ? ct_cross_entropy_backward_f64(outer, classes, inner, x, target, weight, ignore, smoothing,
+                                                        lse, grad, loss_or_dx)
+                        : ct_cross_entropy_forward_f64(outer, classes, inner, x, target, weight, ignore, smoothing,
+                                                       loss_or_dx, lse, sums);
+    return backward ? ct_cross_entropy_backward_f32(outer, classes, inner, x, target, weight, ignore, smoothing, lse,
+                                                    grad, loss_or_dx)
+                    : ct_cross_entropy_forward_f32(outer, classes, inner, x, target, weight, ignore, smoothing,
+                                                   loss_or_dx, lse, sums);
+}
+
+/*
+ * (outer, classes, inner) logits in [-30, 30], targets with some ignored (-1), optional weights and
+ * smoothing: loss and dx against the formulas in double, 1 and 2
+ * threads bit-identical, nothing written past the outputs.
+ */
+static void check_cross_entropy(int dtype, int64_t outer, int64_t classes, int64_t inner, int weighted,
+                                double smoothing)
+{
+    int64_t one = 1, rows = outer * inner, count = rows * classes, padded_count = count + 1, padded_rows = rows + 1;
+    tensor x, weight, grad, loss1, loss2, dx1, dx2;
+    tensor_init(&x, dtype, 1, &count, &one);
+    tensor_init(&weight, dtype, 1, &classes, &one);
+    tensor_init(&grad, dtype, 1, &rows, &one);
+    tensor_init(&loss1, dtype, 1, &padded_rows, &one);
+    tensor_init(&loss2, dtype, 1, &padded_rows, &one);
+    tensor_init(&dx1, dtype, 1, &padded_count, &one);
+    tensor_init(&dx2, dtype, 1, &padded_count, &one);
+    int64_t *target = malloc((size_t)rows * sizeof *target);
+    double *lse = malloc((size_t)rows * sizeof *lse), sums[2][2];
+    for (int64_t i = 0; i < count; i++) store_at(&x, i, 30 * rng_uniform());
+    for (int64_t c = 0; c < classes; c++) store_at(&weight, c, 1.25 + rng_uniform());
+    for (int64_t r = 0; r < rows; r++) {
+        target[r] = rng_int(0, 4) == 0 ? -1 : rng_int(0, classes - 1);
+        store_at(&grad, r, rng_uniform());
+    }
+    const void *w = weighted ? weight.alloc : NULL;
+    store_at(&loss1, rows, 777), store_at(&dx1, count, 777);
+    int status = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        ct_set_num_threads(threads);
+        tensor *loss = threads == 1 ? &loss1 : &loss2, *dx = threads == 1 ? &dx1 : &dx2;
+        status |= call_cross_entropy(dtype, 0, outer, classes, inner, x.alloc, target, w, smoothing, loss->alloc, lse,
+                                     NULL, sums[threads - 1]);
+        status |= call_cross_entropy(dtype, 1, outer, classes, inner, x.alloc, target, w, smoothing, dx->alloc, lse,
+                                     grad.alloc, NULL);
+    }
+    ct_set_num_threads(1);
+    check(status == CT_OK, "cross entropy (%lld, %lld, %lld): status", (long long)outer, (long long)classes,
+          (long long)inner);
+    check(memcmp(loss1.alloc, loss2.alloc, (size_t)rows * dtype_size(dtype)) == 0 &&
+              memcmp(dx1.alloc, dx2.alloc, (size_t)count * dtype_size(dtype)) == 0,
+          "cross entropy: 1 and 2 threads differ");
+    check(load_at(&loss1, rows) == 777 && load_at(&dx1, count) == 777, "cross entropy: wrote past the outputs");
+    check(memcmp(sums[0], sums[1], sizeof sums[0]) == 0, "cross entropy: sums differ between 1 and 2 threads");
+    int64_t bad = 0;
+    double tolerance = 64 * dtype_eps(dtype), loss_sum = 0, weight_total = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t base = (r / inner) * classes * inner + r % inner, t = target[r];
+        double m = -INFINITY, sum = 0, weight_sum = 0, smooth = 0;
+        for (int64_t c = 0; c < classes; c++) m = fmax(m, load_at(&x, base + c * inner));
+        for (int64_t c = 0; c < classes; c++) sum += exp(load_at(&x, base + c * inner) - m);
+        double row_lse = m + log(sum);
+        for (int64_t c = 0; c < classes; c++) {
+            double wc = weighted ? load_at(&weight, c) : 1;
+            weight_sum += wc;
+            smooth += wc * (row_lse - load_at(&x, base + c * inner));
+        }
+        double wt = t < 0 ? 0 : weighted ? load_at(&weight, t) : 1;
+        double want = t < 0 ? 0 : (1 - smoothing) * wt * (row_lse - load_at(&x, base + t * inner))
+                                  + smoothing / (double)classes * smooth;
+        if (!(fabs(load_at(&loss1, r) - want) <= tolerance * (fabs(want) + 1))) bad++;
+        loss_sum += load_at(&loss1, r), weight_total += wt;
+        double g = load_at(&grad, r), total = (1 - smoothing) * wt + smoothing / (double)classes * weight_sum;
+        for (int64_t c = 0; c < classes; c++) {
+            double wc = weighted ? load_at(&weight, c) : 1;
+            double p = exp(load_at(&x, base + c * inner) - row_lse);
+            double target_part = c == t ? (1 - smoothing) * wt : 0;
+            double want_dx = t < 0 ? 0 : g * (total * p - smoothing / (double)classes * wc - target_part);
+            if (!(fabs(load_at(&dx1, base + c * inner) - want_dx) <= tolerance * (fabs(want_dx) + 1))) bad++;
+        }
+    }
+    check(sums[0][0] == loss_sum && fabs(sums[0][1] - weight_total) <= 1e-12 * weight_total,
+          "cross entropy: sums[] are the loss sum and the weight of the rows not ignored");
+    check(bad == 0, "cross entropy (%lld, %lld, %lld) %s: %lld values off", (long long)outer, (long long)classes,
+          (long long)inner, dtype_name[dtype], (long long)bad);
+    tensor_free(&x), tensor_free(&weight), tensor_free(&grad), tensor_free(&loss1), tensor_free(&loss2);
+    tensor_free(&dx1), tensor_free(&dx2), free(target), free(lse);
+}
+
+static void test_cross_entropy(void)
+{
+    static const int64_t shapes[][3] = {{1, 1, 1}, {5, 3, 1}, {4, 7, 3}, {2, 1, 5}, {257, 10, 1}, {300, 1000, 1}};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int weighted = 0; weighted <= 1; weighted++)
+                check_cross_entropy(dtype, shapes[s][0], shapes[s][1], shapes[s][2], weighted, weighted ? 0.2 : 0);
+}
+
+static void test_cross_entropy_errors(void)
+{
+    float x[6] = {0, 1, 2, 3, 4, 5}, loss[2], dx[6], g[2] = {1, 1};
+    double lse[2], sums[2];
+    int64_t good[2] = {0, 2}, too_big[2] = {0, 3}, negative[2] = {-2, 0};
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, good, NULL, -100, 0, loss, lse, sums) == CT_OK, "valid call");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, too_big, NULL, -100, 0, loss, lse, sums) == CT_ERR_INVALID_ARGUMENT,
+          "target == classes is rejected");
+    check(ct_cross_entropy_backward_f32(2, 3, 1, x, negative, NULL, -100, 0, lse, g, dx) == CT_ERR_INVALID_ARGUMENT,
+          "a negative target that is not ignore_index is rejected");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, negative, NULL, -2, 0, loss, lse, sums) == CT_OK,
+          "a negative ignore_index is accepted");
+    check(ct_cross_entropy_forward_f32(2, 0, 1, x, good, NULL, -100, 0, loss, lse, sums) == CT_ERR_INVALID_ARGUMENT,
+          "0 classes");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, good, NULL, -100, 1.5, loss, lse, sums) == CT_ERR_INVALID_ARGUMENT,
+          "label smoothing above 1");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, good, NULL, -100, NAN, loss, lse, sums) == CT_ERR_INVALID_ARGUMENT,
+          "NaN label smoothing");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, NULL, good, NULL, -100, 0, loss, lse, sums) == CT_ERR_INVALID_ARGUMENT,
+          "NULL x");
+    check(ct_cross_entropy_forward_f32(2, 3, 1, x, good, NULL, -100, 0, loss, lse, NULL) == CT_ERR_INVALID_ARGUMENT,
+          "NULL sums");
+    check(ct_cross_entropy_backward_f32(2, 3, 1, x, good, NULL, -100, 0, lse, NULL, dx) == CT_ERR_INVALID_ARGUMENT,
+          "NULL grad");
+    check(ct_cross_entropy_forward_f32(0, 3, 1, NULL, NULL, NULL, -100, 0, NULL, NULL, NULL) == CT_OK,
+          "no rows touch nothing");
+}
+
 int main(void)
 {
     test_runtime();
@@ -826,6 +961,8 @@ int main(void)
     test_activation_errors();
     test_activation_special_values();
     test_activations();
+    test_cross_entropy_errors();
+    test_cross_entropy();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

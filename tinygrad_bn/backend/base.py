@@ -89,6 +89,29 @@ class Backend(ABC):
     ) -> Buffer:
         """grad·f′ in one pass, from ``saved``: the output for sigmoid and tanh, the input otherwise."""
 
+    # --- fused losses ----------------------------------------------------------------------
+    @abstractmethod
+    def cross_entropy(
+        self, x: Buffer, target: Buffer, weight: Buffer | None, ignore_index: int, label_smoothing: float
+    ) -> tuple[Buffer, Buffer, Buffer]:
+        """Softmax cross entropy of logits ``x`` (N, C, *) with int64 class indices ``target`` (N, *),
+        in one pass (see ``ct_cross_entropy_forward``): (loss per row, float64 log-sum-exp per row,
+        float64 [Σ loss, Σ w[t] over the targets not ignored]). Raises IndexError naming a target
+        that is neither ignore_index nor in [0, C)."""
+
+    @abstractmethod
+    def cross_entropy_backward(
+        self,
+        x: Buffer,
+        target: Buffer,
+        weight: Buffer | None,
+        ignore_index: int,
+        label_smoothing: float,
+        logsumexp: Buffer,
+        grad: Buffer,
+    ) -> Buffer:
+        """d loss / d x times ``grad`` (one entry per row), from forward's log-sum-exp."""
+
     # --- reductions ----------------------------------------------------------------------
     @abstractmethod
     def reduce(self, op: ReduceOp, x: Buffer, axes: tuple[int, ...], keepdim: bool) -> Buffer:

@@ -125,6 +125,27 @@ def _coalesce(shape: list[int], strides: list[int]) -> tuple[list[int], list[int
     return merged_shape, merged_strides
 
 
+def _class_layout(x: np.ndarray) -> tuple[int, int, int]:
+    """(outer, classes, inner) of logits with classes on dim 1, or dim 0 of a 1-d input."""
+    if x.ndim == 1:
+        return 1, x.shape[0], 1
+    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
+
+
+def _raise_bad_target(x: np.ndarray, target: np.ndarray, ignore_index: int) -> None:
+    classes = _class_layout(x)[1]
+    bad = target[(target != ignore_index) & ((target < 0) | (target >= classes))]
+    if bad.size:
+        raise IndexError(
+            f"cross_entropy: target {int(bad[0])} is out of bounds: expected a class index in [0, {classes}) "
+            f"or ignore_index={ignore_index}"
+        )
+
+
+def _optional_pointer(array: np.ndarray | None):
+    return ffi.NULL if array is None else pointer(_dense(array))
+
+
 class CPUBackend(Backend):
     name = "cpu"
 
@@ -182,6 +203,34 @@ class CPUBackend(Backend):
         status = kernel(_ACTIVATIONS[kind], saved.size, pointer(saved), pointer(grad), pointer(out), alpha, scale, beta)
         check(status, kind + " backward")
         return out
+
+    # --- fused losses -------------------------------------------------------------------------
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        x, target = _dense(x), _dense(target)
+        loss = np.empty(target.shape, dtype=x.dtype)
+        logsumexp = np.empty(target.shape, dtype=np.float64)
+        sums = np.zeros(2, dtype=np.float64)
+        kernel = lib.ct_cross_entropy_forward_f32 if x.dtype == np.float32 else lib.ct_cross_entropy_forward_f64
+        status = kernel(
+            *_class_layout(x), pointer(x), pointer(target), _optional_pointer(weight), ignore_index,
+            label_smoothing, pointer(loss), pointer(logsumexp), pointer(sums),
+        )  # fmt: skip
+        if status == lib.CT_ERR_INVALID_ARGUMENT:  # the kernel checks every target before reading x
+            _raise_bad_target(x, target, ignore_index)
+        check(status, "cross_entropy")
+        return loss, logsumexp, sums
+
+    def cross_entropy_backward(self, x, target, weight, ignore_index, label_smoothing, logsumexp, grad):
+        x, target = _dense(x), _dense(target)
+        grad = _dense(np.broadcast_to(grad, target.shape))
+        dx = np.empty(x.shape, dtype=x.dtype)
+        kernel = lib.ct_cross_entropy_backward_f32 if x.dtype == np.float32 else lib.ct_cross_entropy_backward_f64
+        status = kernel(
+            *_class_layout(x), pointer(x), pointer(target), _optional_pointer(weight), ignore_index,
+            label_smoothing, pointer(logsumexp), pointer(grad), pointer(dx),
+        )  # fmt: skip
+        check(status, "cross_entropy backward")
+        return dx
 
     # --- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, keepdim) -> np.ndarray:

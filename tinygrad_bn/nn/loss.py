@@ -5,9 +5,9 @@ Every loss computes a per-element (or per-sample) loss ℓ and then reduces it: 
 sum of the weights of the targets that are not ignored). The legacy ``size_average`` and
 ``reduce`` arguments map to a reduction as in PyTorch, with its deprecation warning.
 
-Cross entropy is composed from Tensor ops (a stable ``log_softmax``, then ``gather``), so its
-backward is itself differentiable. NOTE: a fused kernel (one ``Function`` whose backward is
-softmax − smoothed, weighted one-hot) would save the intermediate tensors; it is future work.
+Cross entropy with class-index targets is one fused op (log-softmax and the weighted, smoothed
+NLL in one kernel pass; backward softmax − smoothed, weighted one-hot in another), whose backward
+is itself differentiable; with class-probability targets it is composed from Tensor ops.
 Binary cross entropy is one ``Function`` because PyTorch's gradient is not the derivative of its
 clamped forward (see ``BinaryCrossEntropy``).
 """
@@ -18,7 +18,7 @@ import warnings
 
 from tinygrad_bn import dtype as dtypes
 from tinygrad_bn.nn.module import Module
-from tinygrad_bn.ops.loss import BinaryCrossEntropy
+from tinygrad_bn.ops.loss import BinaryCrossEntropy, SoftmaxCrossEntropy
 from tinygrad_bn.tensor import Tensor, _broadcast_shape
 
 # --- reductions -------------------------------------------------------------------------------
@@ -149,10 +149,8 @@ def _class_weight(name: str, weight: Tensor | None, input: Tensor, class_dim: in
     return weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
 
 
-def _valid_class_indices(
-    name: str, input: Tensor, target: Tensor, class_dim: int, ignore_index: int
-) -> tuple[Tensor, Tensor]:
-    """(targets with ignored entries replaced by class 0, mask of the entries that count)."""
+def _check_class_indices(name: str, input: Tensor, target: Tensor, class_dim: int) -> None:
+    """Class-index targets are int64 with the input's shape less its class dim."""
     if target.dtype is not dtypes.int64:
         raise TypeError(
             f"{name}: expected int64 class indices as target, got {target.dtype} (target shape "
@@ -164,6 +162,13 @@ def _valid_class_indices(
             f"{name}: target of shape {tuple(target.shape)} does not match input of shape {tuple(input.shape)}: "
             f"expected target shape {expected} (the input's shape without its class dim {class_dim})"
         )
+
+
+def _valid_class_indices(
+    name: str, input: Tensor, target: Tensor, class_dim: int, ignore_index: int
+) -> tuple[Tensor, Tensor]:
+    """(targets with ignored entries replaced by class 0, mask of the entries that count)."""
+    _check_class_indices(name, input, target, class_dim)
     kept = target != ignore_index
     indices = target.where(kept, 0)
     classes = input.shape[class_dim]
@@ -205,6 +210,20 @@ def _class_index_loss(
         loss = (1 - label_smoothing) * loss - (label_smoothing / classes) * weighted.sum(class_dim)
     loss = loss.where(kept, 0.0)  # ignored targets contribute exactly 0, even next to an infinite log p
     return _reduce(loss, reduction, target_weight.sum())
+
+
+def _fused_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str, label_smoothing: float
+) -> Tensor:
+    """Cross entropy of class-index targets as one fused op (see ``SoftmaxCrossEntropy``)."""
+    _check_reduction(reduction)
+    class_dim = _class_dim("cross_entropy", input)
+    _class_weight("cross_entropy", weight, input, class_dim)  # shape check
+    _check_class_indices("cross_entropy", input, target, class_dim)
+    if weight is not None:
+        weight = weight.detach().to(input.dtype)
+    options = {"ignore_index": ignore_index, "label_smoothing": label_smoothing, "reduction": reduction}
+    return SoftmaxCrossEntropy.apply(input, target, *([] if weight is None else [weight]), **options)
 
 
 def _class_probability_loss(
@@ -263,9 +282,9 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     class_dim = _class_dim("cross_entropy", input)
-    log_probs = input.log_softmax(class_dim)
     if target.shape != input.shape:
-        return _class_index_loss("cross_entropy", log_probs, target, weight, ignore_index, reduction, label_smoothing)
+        return _fused_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    log_probs = input.log_softmax(class_dim)
     if ignore_index != -100:
         raise ValueError("cross_entropy: ignore_index is not supported for floating point (probability) targets")
     if not target.dtype.is_floating_point:
