@@ -44,9 +44,9 @@ class Generator:
         return f"Generator(initial_seed={self._seed})"
 
 
-# NOTE: unlike PyTorch's default generator (seeded with DEFAULT_SEED), the global one starts from
-# a seed drawn from OS entropy, so draws differ between runs until tb.manual_seed is called.
-default_generator = Generator().manual_seed(int(np.random.SeedSequence().generate_state(1, np.uint64)[0]))
+# Like PyTorch's default generator, the global one starts from DEFAULT_SEED, so a program that never
+# calls tb.manual_seed still draws the same numbers on every run.
+default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
