@@ -44,7 +44,7 @@ from tinygrad_bn.tensor import (
 
 globals().update(functional)  # tb.exp, tb.sum, tb.softmax, ... (see tensor.FUNCTIONAL_METHODS)
 
-from tinygrad_bn import nn  # noqa: E402 - layers are built on everything above
+from tinygrad_bn import nn, optim  # noqa: E402 - layers and optimizers are built on everything above
 
 float = float32
 double = float64
@@ -90,6 +90,7 @@ __all__ = [
     "one_hot",
     "ones",
     "ones_like",
+    "optim",
     "pad",
     "rand",
     "randint",

@@ -1125,6 +1125,10 @@ class Tensor:
             self._version.value += 1
 
     # --- in-place ops -------------------------------------------------------------------------
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order without gaps (views may not)."""
+        return self.backend.is_contiguous(self._buffer)
+
     def _check_writable(self, op: str) -> None:
         if not self.backend.is_writable(self._buffer):
             raise RuntimeError(

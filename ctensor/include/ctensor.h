@@ -176,6 +176,47 @@ int ct_cross_entropy_backward_f64(int64_t outer, int64_t classes, int64_t inner,
                                   const int64_t *target, const double *class_weight, int64_t ignore_index,
                                   double label_smoothing, const double *logsumexp, const double *grad,
                                   double *dx);
+
+typedef enum {
+    CT_OPTIMIZER_SGD = 0,
+    CT_OPTIMIZER_ADAM = 1,
+    CT_OPTIMIZER_RMSPROP = 2,
+    CT_OPTIMIZER_ADAGRAD = 3
+} ct_optimizer;
+
+/* Hyperparameters of one optimizer step; each kind reads the fields its rule names. */
+typedef struct {
+    double lr, weight_decay;
+    double momentum, dampening;          /* SGD (momentum also RMSprop) */
+    double beta1, beta2, eps;            /* Adam (eps also RMSprop, Adagrad) */
+    double alpha;                        /* RMSprop */
+    double lr_decay;                     /* Adagrad */
+    int nesterov, amsgrad, centered, maximize;
+    int decoupled_weight_decay;          /* Adam: AdamW's p *= 1 - lr * weight_decay */
+} ct_optimizer_settings;
+
+/*
+ * One step of a PyTorch optimizer over `count` tensors at once, elementwise
+ * and in torch's operation order (see optim_impl.h for the rules): tensor i
+ * has sizes[i] elements at params[i] (updated in place) and grads[i]; its
+ * state buffers (updated in place) are the i-th entries of
+ *     SGD      state0 = momentum buffers (when momentum != 0); fresh[i] = 1:
+ *              the buffer starts as this step's gradient (its first step)
+ *     Adam     state0 = exp_avg, state1 = exp_avg_sq, state2 = max_exp_avg_sq (amsgrad)
+ *     RMSprop  state0 = square_avg, state1 = momentum buffer (momentum > 0),
+ *              state2 = grad_avg (centered)
+ *     Adagrad  state0 = sum
+ * steps[i] (Adam, Adagrad) is the tensor's step count including this step.
+ * Lists a kind does not read may be NULL. Buffers must not overlap.
+ */
+int ct_optimizer_step_f32(int kind, int64_t count, float *const *params, const float *const *grads,
+                          float *const *state0, float *const *state1, float *const *state2,
+                          const int64_t *sizes, const int64_t *steps, const uint8_t *fresh,
+                          const ct_optimizer_settings *settings);
+int ct_optimizer_step_f64(int kind, int64_t count, double *const *params, const double *const *grads,
+                          double *const *state0, double *const *state1, double *const *state2,
+                          const int64_t *sizes, const int64_t *steps, const uint8_t *fresh,
+                          const ct_optimizer_settings *settings);
 /* CDEF_END */
 
 #ifdef __cplusplus

@@ -23,6 +23,7 @@ BinaryOp = Literal[
     "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"
 ]
 ReduceOp = Literal["sum", "max", "min"]
+OptimizerKind = Literal["sgd", "adam", "rmsprop", "adagrad"]
 ActivationKind = Literal["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh"]
 # Index keys hold Python ints, slices, None, Ellipsis and int64 index buffers of this device.
 IndexKey = tuple
@@ -49,6 +50,10 @@ class Backend(ABC):
     @abstractmethod
     def cast(self, buffer: Buffer, dtype: np.dtype) -> Buffer:
         """A new dense row-major buffer with the values converted to ``dtype``."""
+
+    @abstractmethod
+    def is_contiguous(self, buffer: Buffer) -> bool:
+        """Whether the buffer is dense row-major (its elements in order, no gaps)."""
 
     @abstractmethod
     def contiguous(self, buffer: Buffer) -> Buffer:
@@ -111,6 +116,22 @@ class Backend(ABC):
         grad: Buffer,
     ) -> Buffer:
         """d loss / d x times ``grad`` (one entry per row), from forward's log-sum-exp."""
+
+    # --- optimizers ------------------------------------------------------------------------
+    @abstractmethod
+    def optimizer_step(
+        self,
+        kind: OptimizerKind,
+        params: list[Buffer],
+        grads: list[Buffer],
+        states: tuple[list[Buffer] | None, list[Buffer] | None, list[Buffer] | None],
+        steps: list[int] | None,
+        fresh: list[bool] | None,
+        settings: dict[str, float | bool],
+    ) -> None:
+        """Update ``params`` and the state buffers in place for one step of ``kind`` (``sgd``,
+        ``adam``, ``rmsprop`` or ``adagrad``; see ``ct_optimizer_step`` for the rules and for which
+        state lists each reads). All buffers are dense, of one float dtype, grads shaped like params."""
 
     # --- reductions ----------------------------------------------------------------------
     @abstractmethod

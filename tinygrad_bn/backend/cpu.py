@@ -53,6 +53,13 @@ _ACTIVATIONS = {
     "gelu": lib.CT_ACTIVATION_GELU,
     "gelu_tanh": lib.CT_ACTIVATION_GELU_TANH,
 }
+_POINTER_LIST_TYPES = {np.dtype(np.float32): "float *[]", np.dtype(np.float64): "double *[]"}
+_OPTIMIZERS = {
+    "sgd": lib.CT_OPTIMIZER_SGD,
+    "adam": lib.CT_OPTIMIZER_ADAM,
+    "rmsprop": lib.CT_OPTIMIZER_RMSPROP,
+    "adagrad": lib.CT_OPTIMIZER_ADAGRAD,
+}
 _REDUCE_OPS = {"sum": lib.CT_REDUCE_SUM, "max": lib.CT_REDUCE_MAX, "min": lib.CT_REDUCE_MIN}
 _NUMPY_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min}
 
@@ -162,6 +169,9 @@ class CPUBackend(Backend):
     def cast(self, buffer, dtype) -> np.ndarray:
         return _array(buffer.astype(dtype, order="C"))
 
+    def is_contiguous(self, buffer) -> bool:
+        return bool(buffer.flags.c_contiguous)
+
     def contiguous(self, buffer) -> np.ndarray:
         return _dense(buffer)
 
@@ -231,6 +241,25 @@ class CPUBackend(Backend):
         )  # fmt: skip
         check(status, "cross_entropy backward")
         return dx
+
+    # --- optimizers -----------------------------------------------------------------------------
+    def optimizer_step(self, kind, params, grads, states, steps, fresh, settings) -> None:
+        if not params:
+            return
+        pointer_type = _POINTER_LIST_TYPES[params[0].dtype]
+        grads = [_dense(g) for g in grads]  # a broadcast or strided gradient becomes dense first
+
+        def pointers(buffers):
+            return ffi.NULL if buffers is None else ffi.new(pointer_type, [pointer(b) for b in buffers])
+
+        kernel = lib.ct_optimizer_step_f32 if params[0].dtype == np.float32 else lib.ct_optimizer_step_f64
+        status = kernel(
+            _OPTIMIZERS[kind], len(params), pointers(params), pointers(grads), *[pointers(s) for s in states],
+            int64_array([p.size for p in params]), ffi.NULL if steps is None else int64_array(steps),
+            ffi.NULL if fresh is None else ffi.new("uint8_t[]", [int(f) for f in fresh]),
+            ffi.new("ct_optimizer_settings *", settings),
+        )  # fmt: skip
+        check(status, kind)
 
     # --- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, keepdim) -> np.ndarray:

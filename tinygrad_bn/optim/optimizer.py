@@ -1,0 +1,173 @@
+"""``Optimizer``: parameter groups, per-parameter state and its state dict, as in ``torch.optim``.
+
+A subclass names its hyperparameters (``defaults``), validates them, and implements ``step`` by
+handing each group to one fused kernel call (``tinygrad_bn.ops.optimizer.optimizer_step``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tinygrad_bn.function import no_grad
+from tinygrad_bn.tensor import Tensor, full_like
+
+ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class _RequiredParameter:
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class: ``param_groups`` (dicts of ``params`` plus hyperparameters, the defaults filling
+    in what a group leaves out) and ``state`` (per-parameter dicts of tensors and step counts)."""
+
+    def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
+                + type(params).__name__
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group: its ``params`` (a Tensor or an iterable of them) and any hyperparameters."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(param).__name__)
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        group = {"params": params}
+        for name, default in self.defaults.items():
+            if name not in param_group and default is required:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group[name] = param_group.get(name, default)
+        group.update({k: v for k, v in param_group.items() if k != "params"})
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: to None (the default), or to zeros in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    with no_grad():
+                        param.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
+        loss = None
+        if closure is not None:
+            from tinygrad_bn.function import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._update(group, params)
+        return loss
+
+    def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        raise NotImplementedError
+
+    def _state_tensor(self, param: Tensor, name: str, fill: float = 0.0) -> Tensor:
+        """``state[param][name]``, created as ``fill`` everywhere on first use."""
+        state = self.state.setdefault(param, {})
+        if name not in state:
+            state[name] = full_like(param, fill)
+        return state[name]
+
+    def _next_steps(self, params: list[Tensor]) -> list[int]:
+        """Each parameter's step count after this step (stored as ``state[param]['step']``)."""
+        steps = []
+        for param in params:
+            state = self.state.setdefault(param, {})
+            state["step"] = state.get("step", 0) + 1
+            steps.append(state["step"])
+        return steps
+
+    # --- state dict ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: ``state`` keyed by parameter index (counted across groups, in order) and
+        ``param_groups`` with each group's hyperparameters and its ``params`` as those indices."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {
+            index[id(param)]: dict(values)
+            for group in self.param_groups
+            for param in group["params"]
+            if (values := self.state.get(param))
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (tensors are copied, cast to
+        each parameter's dtype and device); the groups must hold the same numbers of parameters."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for ours, theirs in zip(self.param_groups, groups):
+            if len(ours["params"]) != len(theirs["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+                )
+        by_index = {
+            index: param
+            for ours, theirs in zip(self.param_groups, groups)
+            for index, param in zip(theirs["params"], ours["params"])
+        }
+        self.state = {}
+        for key, values in state_dict["state"].items():
+            param = by_index[int(key)]
+            self.state[param] = {
+                name: value.detach().to(param.dtype).to(param.device).clone() if isinstance(value, Tensor) else value
+                for name, value in values.items()
+            }
+        for ours, theirs in zip(self.param_groups, groups):
+            ours.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def check_non_negative(name: str, value: float, label: str | None = None) -> None:
+    """PyTorch's hyperparameter checks: ``Invalid <label>: <value>`` for a negative value."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {label or name}: {value}")
