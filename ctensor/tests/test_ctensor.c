@@ -945,6 +945,114 @@ static void test_cross_entropy_errors(void)
           "no rows touch nothing");
 }
 
+/* ---------------------------------------------------------------- optimizers */
+
+enum { OPT_TENSORS = 4 };
+static const int64_t opt_sizes[OPT_TENSORS] = {0, 1, 17, 40000}; /* empty, tiny, odd, several work units */
+static const uint8_t opt_fresh[OPT_TENSORS] = {1, 0, 1, 0};      /* SGD buffers that start as g */
+static const int64_t opt_steps[OPT_TENSORS] = {1, 2, 3, 4};      /* Adam step numbers */
+
+/* Parameters and every state buffer of the two steps below, for OPT_TENSORS tensors. */
+typedef struct {
+    double *p[OPT_TENSORS], *buf[OPT_TENSORS], *m[OPT_TENSORS], *v[OPT_TENSORS], *vmax[OPT_TENSORS];
+} opt_tensors;
+
+/* The same values for the same seed: p, buf, m in [-1, 1), v and vmax in [1, 3). */
+static void opt_init(opt_tensors *t, uint64_t seed)
+{
+    rng_state = seed;
+    double **lists[5] = {t->p, t->buf, t->m, t->v, t->vmax};
+    for (int q = 0; q < 5; q++)
+        for (int i = 0; i < OPT_TENSORS; i++) {
+            lists[q][i] = malloc((size_t)(opt_sizes[i] + 1) * sizeof(double));
+            for (int64_t e = 0; e < opt_sizes[i]; e++) lists[q][i][e] = (q >= 3 ? 2 : 0) + rng_uniform();
+        }
+}
+
+static void opt_free(opt_tensors *t)
+{
+    double **lists[5] = {t->p, t->buf, t->m, t->v, t->vmax};
+    for (int q = 0; q < 5; q++)
+        for (int i = 0; i < OPT_TENSORS; i++) free(lists[q][i]);
+}
+
+static const ct_optimizer_settings opt_sgd = {.lr = 0.1, .momentum = 0.9, .dampening = 0.2, .weight_decay = 0.01};
+static const ct_optimizer_settings opt_adam = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .amsgrad = 1};
+
+/* An SGD step (momentum, dampening, weight decay), then an AMSGrad Adam step. */
+static int opt_run(opt_tensors *t, double *const *g, int threads)
+{
+    ct_set_num_threads(threads);
+    const double *const *grads = (const double *const *)g;
+    int status = ct_optimizer_step_f64(CT_OPTIMIZER_SGD, OPT_TENSORS, t->p, grads, t->buf, NULL, NULL, opt_sizes,
+                                       NULL, opt_fresh, &opt_sgd);
+    status |= ct_optimizer_step_f64(CT_OPTIMIZER_ADAM, OPT_TENSORS, t->p, grads, t->m, t->v, t->vmax, opt_sizes,
+                                    opt_steps, NULL, &opt_adam);
+    ct_set_num_threads(1);
+    return status;
+}
+
+/* The two steps written out per element, in double, from `initial`. */
+static double opt_expected(const opt_tensors *initial, double g, int i, int64_t e)
+{
+    double x = initial->p[i][e], decayed = g + 0.01 * x;
+    double b = opt_fresh[i] ? decayed : 0.9 * initial->buf[i][e] + 0.8 * decayed;
+    x -= 0.1 * b;
+    double t = (double)opt_steps[i], m = initial->m[i][e] + 0.1 * (g - initial->m[i][e]);
+    double v = 0.999 * initial->v[i][e] + 0.001 * g * g, vmax = fmax(initial->vmax[i][e], v);
+    return x - 0.01 / (1 - pow(0.9, t)) * m / (sqrt(vmax) / sqrt(1 - pow(0.999, t)) + 1e-8);
+}
+
+static void test_optimizer_steps(void)
+{
+    opt_tensors one_thread, two_threads, initial;
+    opt_init(&one_thread, 7), opt_init(&two_threads, 7), opt_init(&initial, 7);
+    double *g[OPT_TENSORS];
+    for (int i = 0; i < OPT_TENSORS; i++) {
+        g[i] = malloc((size_t)(opt_sizes[i] + 1) * sizeof(double));
+        for (int64_t e = 0; e < opt_sizes[i]; e++) g[i][e] = rng_uniform();
+    }
+    check(opt_run(&one_thread, g, 1) == CT_OK && opt_run(&two_threads, g, 2) == CT_OK, "optimizer steps: status");
+    int64_t bad = 0, differ = 0;
+    for (int i = 0; i < OPT_TENSORS; i++)
+        for (int64_t e = 0; e < opt_sizes[i]; e++) {
+            double want = opt_expected(&initial, g[i][e], i, e), got = one_thread.p[i][e];
+            bad += !(fabs(got - want) <= 1e-14 * (1 + fabs(want)));
+            differ += memcmp(&got, &two_threads.p[i][e], sizeof got) != 0;
+        }
+    check(bad == 0, "optimizer steps: %lld parameters off the written-out rules", (long long)bad);
+    check(differ == 0, "optimizer steps: %lld parameters differ between 1 and 2 threads", (long long)differ);
+    for (int i = 0; i < OPT_TENSORS; i++) free(g[i]);
+    opt_free(&one_thread), opt_free(&two_threads), opt_free(&initial);
+}
+
+static void test_optimizer_errors(void)
+{
+    float p0[2] = {1, 2}, g0[2] = {1, 1}, s0[2] = {0, 0};
+    float *p[1] = {p0}, *s[1] = {s0}, *missing[1] = {NULL};
+    const float *g[1] = {g0};
+    int64_t size[1] = {2}, negative[1] = {-1}, step[1] = {1}, step0[1] = {0};
+    ct_optimizer_settings sgd = {.lr = 0.1, .momentum = 0.9}, adagrad = {.lr = 0.1, .eps = 1e-10};
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_SGD, 1, p, g, s, NULL, NULL, size, NULL, NULL, &sgd) == CT_OK,
+          "valid SGD step");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_SGD, 1, p, g, NULL, NULL, NULL, size, NULL, NULL, &sgd) ==
+              CT_ERR_INVALID_ARGUMENT, "momentum without buffers");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_SGD, 1, p, g, missing, NULL, NULL, size, NULL, NULL, &sgd) ==
+              CT_ERR_INVALID_ARGUMENT, "a NULL momentum buffer");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_SGD, 1, p, g, s, NULL, NULL, negative, NULL, NULL, &sgd) ==
+              CT_ERR_INVALID_ARGUMENT, "a negative size");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_ADAGRAD, 1, p, g, s, NULL, NULL, size, NULL, NULL, &adagrad) ==
+              CT_ERR_INVALID_ARGUMENT, "Adagrad without step counts");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_ADAGRAD, 1, p, g, s, NULL, NULL, size, step0, NULL, &adagrad) ==
+              CT_ERR_INVALID_ARGUMENT, "step 0");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_ADAGRAD, 1, p, g, s, NULL, NULL, size, step, NULL, &adagrad) == CT_OK,
+          "valid Adagrad step");
+    check(ct_optimizer_step_f32(7, 1, p, g, s, s, s, size, step, NULL, &adagrad) == CT_ERR_INVALID_ARGUMENT,
+          "unknown kind");
+    check(ct_optimizer_step_f32(CT_OPTIMIZER_SGD, 1, p, g, s, NULL, NULL, size, NULL, NULL, NULL) ==
+              CT_ERR_INVALID_ARGUMENT, "NULL settings");
+}
+
 int main(void)
 {
     test_runtime();
@@ -963,6 +1071,8 @@ int main(void)
     test_activations();
     test_cross_entropy_errors();
     test_cross_entropy();
+    test_optimizer_errors();
+    test_optimizer_steps();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
