@@ -2,8 +2,8 @@
 
     python examples/fit_mlp.py --steps 300
 
-The model is ``nn.Sequential(Linear, ReLU, Linear)`` trained with ``nn.CrossEntropyLoss`` and
-plain gradient descent written out by hand (optimizers arrive with the optim package).
+The model is ``nn.Sequential(Linear, ReLU, Linear)`` trained on the whole set each step with
+``nn.CrossEntropyLoss`` and ``optim.Adam``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 import tinygrad_bn as tb
-from tinygrad_bn import nn
+from tinygrad_bn import nn, optim
 
 
 def two_spirals(points_per_class: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1.0)
+    parser.add_argument("--lr", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -39,15 +39,14 @@ def main() -> None:
     x, y = tb.tensor(x_np), tb.tensor(y_np)
     model = nn.Sequential(nn.Linear(2, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 2))
     loss_function = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
 
     for step in range(args.steps + 1):
         logits = model(x)
         loss = loss_function(logits, y)
-        model.zero_grad()
+        optimizer.zero_grad()
         loss.backward()
-        with tb.no_grad():
-            for parameter in model.parameters():
-                parameter -= args.lr * parameter.grad
+        optimizer.step()
         if step % max(1, args.steps // 10) == 0:
             accuracy = (logits.argmax(1) == y).float().mean().item()
             print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")
