@@ -29,74 +29,82 @@ typedef struct {
     ct_optimizer_settings settings;
 } T(optimizer_job);
 
-CT_INLINE SCALAR T(signed_grad)(const T(optimizer_job) *job, SCALAR g) { return job->settings.maximize ? -g : g; }
-
-CT_INLINE void T(sgd_range)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
+/*
+ * The element loops take the options that decide which state they store as constant arguments
+ * (`with_*`), and the range functions call them with literal 0 and 1: each call is then a loop
+ * without conditional stores, which vectorises. Value choices (weight decay on or off, Nesterov,
+ * a fresh buffer) are selects between computed values, which vectorise as they are.
+ */
+CT_INLINE void T(sgd_elements)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end,
+                               const int with_momentum)
 {
     const ct_optimizer_settings *s = &job->settings;
-    SCALAR *restrict p = job->params[i], *restrict buf = s->momentum != 0 ? job->state[0][i] : NULL;
+    SCALAR *restrict p = job->params[i], *restrict buf = with_momentum ? job->state[0][i] : NULL;
     const SCALAR *restrict grad = job->grads[i];
-    SCALAR lr = (SCALAR)s->lr, wd = (SCALAR)s->weight_decay, mu = (SCALAR)s->momentum;
-    SCALAR keep = (SCALAR)(1 - s->dampening);
-    int fresh = job->fresh != NULL && job->fresh[i];
+    const SCALAR lr = (SCALAR)s->lr, wd = (SCALAR)s->weight_decay, mu = (SCALAR)s->momentum;
+    const SCALAR keep = (SCALAR)(1 - s->dampening), sign = s->maximize ? -1 : 1;
+    const int fresh = job->fresh != NULL && job->fresh[i], nesterov = s->nesterov, decay = wd != 0;
     for (int64_t e = begin; e < end; e++) {
-        SCALAR g = T(signed_grad)(job, grad[e]);
-        if (wd != 0) g = g + wd * p[e];
-        if (buf != NULL) {
+        SCALAR g = sign * grad[e];
+        g = decay ? g + wd * p[e] : g;
+        if (with_momentum) {
             buf[e] = fresh ? g : mu * buf[e] + keep * g;
-            g = s->nesterov ? g + mu * buf[e] : buf[e];
+            g = nesterov ? g + mu * buf[e] : buf[e];
         }
         p[e] = p[e] + -lr * g;
     }
 }
 
-CT_INLINE void T(adam_range)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
+CT_INLINE void T(adam_elements)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end,
+                                const int with_amsgrad)
 {
     const ct_optimizer_settings *s = &job->settings;
     SCALAR *restrict p = job->params[i], *restrict m = job->state[0][i], *restrict v = job->state[1][i];
-    SCALAR *restrict vmax = job->state[2] != NULL ? job->state[2][i] : NULL;
+    SCALAR *restrict vmax = with_amsgrad ? job->state[2][i] : NULL;
     const SCALAR *restrict grad = job->grads[i];
-    double t = (double)job->steps[i];
-    double step_size = s->lr / (1 - pow(s->beta1, t));
-    SCALAR correction2_sqrt = (SCALAR)sqrt(1 - pow(s->beta2, t));
-    SCALAR wd = (SCALAR)s->weight_decay, decay = (SCALAR)(1 - s->lr * s->weight_decay);
-    SCALAR one_minus_b1 = (SCALAR)(1 - s->beta1), b2 = (SCALAR)s->beta2, one_minus_b2 = (SCALAR)(1 - s->beta2);
-    SCALAR eps = (SCALAR)s->eps, minus_step = (SCALAR)-step_size;
+    const double t = (double)job->steps[i];
+    const SCALAR minus_step = (SCALAR)(-s->lr / (1 - pow(s->beta1, t)));
+    const SCALAR correction2_sqrt = (SCALAR)sqrt(1 - pow(s->beta2, t));
+    const SCALAR one_minus_b1 = (SCALAR)(1 - s->beta1), b2 = (SCALAR)s->beta2, one_minus_b2 = (SCALAR)(1 - s->beta2);
+    const SCALAR eps = (SCALAR)s->eps, sign = s->maximize ? -1 : 1, wd = (SCALAR)s->weight_decay;
+    /* AdamW: p *= 1 - lr wd (a factor of exactly 1 for Adam); Adam: g += wd p, skipped when wd = 0 as in PyTorch */
+    const SCALAR shrink = (SCALAR)(s->decoupled_weight_decay ? 1 - s->lr * s->weight_decay : 1);
+    const int coupled = !s->decoupled_weight_decay && wd != 0;
     for (int64_t e = begin; e < end; e++) {
-        SCALAR g = T(signed_grad)(job, grad[e]);
-        if (s->decoupled_weight_decay)
-            p[e] = p[e] * decay;
-        else if (wd != 0)
-            g = g + wd * p[e];
+        SCALAR g = sign * grad[e];
+        p[e] = p[e] * shrink;
+        g = coupled ? g + wd * p[e] : g;
         m[e] = m[e] + one_minus_b1 * (g - m[e]);
         v[e] = v[e] * b2 + one_minus_b2 * (g * g);
         SCALAR second = v[e];
-        if (vmax != NULL) second = vmax[e] = vmax[e] > v[e] ? vmax[e] : v[e];
+        if (with_amsgrad) second = vmax[e] = vmax[e] > v[e] ? vmax[e] : v[e];
         SCALAR denom = sqrt(second) / correction2_sqrt + eps;
         p[e] = p[e] + minus_step * (m[e] / denom);
     }
 }
 
-CT_INLINE void T(rmsprop_range)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
+CT_INLINE void T(rmsprop_elements)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end,
+                                   const int with_momentum, const int with_centering)
 {
     const ct_optimizer_settings *s = &job->settings;
     SCALAR *restrict p = job->params[i], *restrict sq = job->state[0][i];
-    SCALAR *restrict buf = s->momentum > 0 ? job->state[1][i] : NULL;
-    SCALAR *restrict ga = s->centered ? job->state[2][i] : NULL;
+    SCALAR *restrict buf = with_momentum ? job->state[1][i] : NULL;
+    SCALAR *restrict ga = with_centering ? job->state[2][i] : NULL;
     const SCALAR *restrict grad = job->grads[i];
-    SCALAR lr = (SCALAR)s->lr, wd = (SCALAR)s->weight_decay, mu = (SCALAR)s->momentum, eps = (SCALAR)s->eps;
-    SCALAR alpha = (SCALAR)s->alpha, one_minus_alpha = (SCALAR)(1 - s->alpha);
+    const SCALAR lr = (SCALAR)s->lr, wd = (SCALAR)s->weight_decay, mu = (SCALAR)s->momentum, eps = (SCALAR)s->eps;
+    const SCALAR alpha = (SCALAR)s->alpha, one_minus_alpha = (SCALAR)(1 - s->alpha), sign = s->maximize ? -1 : 1;
+    const int decay = wd != 0;
     for (int64_t e = begin; e < end; e++) {
-        SCALAR g = T(signed_grad)(job, grad[e]);
-        if (wd != 0) g = g + wd * p[e];
+        SCALAR g = sign * grad[e];
+        g = decay ? g + wd * p[e] : g;
         sq[e] = sq[e] * alpha + one_minus_alpha * (g * g);
         SCALAR second = sq[e];
-        if (ga != NULL) {
+        if (with_centering) {
             ga[e] = ga[e] + one_minus_alpha * (g - ga[e]);
             second = second + -1 * (ga[e] * ga[e]);
         }
         SCALAR denom = sqrt(second) + eps;
-        if (buf != NULL) {
+        if (with_momentum) {
             buf[e] = buf[e] * mu + g / denom;
             p[e] = p[e] + -lr * buf[e];
         } else {
@@ -105,18 +113,42 @@ CT_INLINE void T(rmsprop_range)(const T(optimizer_job) *job, int64_t i, int64_t 
     }
 }
 
-CT_INLINE void T(adagrad_range)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
+CT_INLINE void T(adagrad_elements)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
 {
     const ct_optimizer_settings *s = &job->settings;
     SCALAR *restrict p = job->params[i], *restrict sum = job->state[0][i];
     const SCALAR *restrict grad = job->grads[i];
-    SCALAR wd = (SCALAR)s->weight_decay, eps = (SCALAR)s->eps;
-    SCALAR minus_clr = (SCALAR)(-(s->lr / (1 + ((double)job->steps[i] - 1) * s->lr_decay)));
+    const SCALAR wd = (SCALAR)s->weight_decay, eps = (SCALAR)s->eps, sign = s->maximize ? -1 : 1;
+    const SCALAR minus_clr = (SCALAR)(-(s->lr / (1 + ((double)job->steps[i] - 1) * s->lr_decay)));
+    const int decay = wd != 0;
     for (int64_t e = begin; e < end; e++) {
-        SCALAR g = T(signed_grad)(job, grad[e]);
-        if (wd != 0) g = g + wd * p[e];
+        SCALAR g = sign * grad[e];
+        g = decay ? g + wd * p[e] : g;
         sum[e] = sum[e] + g * g;
         p[e] = p[e] + minus_clr * (g / (sqrt(sum[e]) + eps));
+    }
+}
+
+/* Elements [begin, end) of tensor i, through the loop specialised for this step's options. */
+CT_INLINE void T(update_range)(const T(optimizer_job) *job, int64_t i, int64_t begin, int64_t end)
+{
+    const ct_optimizer_settings *s = &job->settings;
+    switch (job->kind) {
+    case CT_OPTIMIZER_SGD:
+        if (s->momentum != 0) T(sgd_elements)(job, i, begin, end, 1);
+        else T(sgd_elements)(job, i, begin, end, 0);
+        break;
+    case CT_OPTIMIZER_ADAM:
+        if (s->amsgrad) T(adam_elements)(job, i, begin, end, 1);
+        else T(adam_elements)(job, i, begin, end, 0);
+        break;
+    case CT_OPTIMIZER_RMSPROP:
+        if (s->momentum > 0 && s->centered) T(rmsprop_elements)(job, i, begin, end, 1, 1);
+        else if (s->momentum > 0) T(rmsprop_elements)(job, i, begin, end, 1, 0);
+        else if (s->centered) T(rmsprop_elements)(job, i, begin, end, 0, 1);
+        else T(rmsprop_elements)(job, i, begin, end, 0, 0);
+        break;
+    default: T(adagrad_elements)(job, i, begin, end); break;
     }
 }
 
@@ -133,12 +165,7 @@ static void T(optimizer_units)(void *ctx, int64_t begin, int64_t end, int member
         if (from < to) {
             int64_t lo = (from - first_unit) * OPTIMIZER_CHUNK;
             int64_t hi = CT_MIN(job->sizes[i], (to - first_unit) * OPTIMIZER_CHUNK);
-            switch (job->kind) {
-            case CT_OPTIMIZER_SGD: T(sgd_range)(job, i, lo, hi); break;
-            case CT_OPTIMIZER_ADAM: T(adam_range)(job, i, lo, hi); break;
-            case CT_OPTIMIZER_RMSPROP: T(rmsprop_range)(job, i, lo, hi); break;
-            default: T(adagrad_range)(job, i, lo, hi); break;
-            }
+            T(update_range)(job, i, lo, hi);
         }
         first_unit += units;
     }
