@@ -116,23 +116,37 @@ CT_INLINE SCALAR T(split_square)(SCALAR v, SCALAR *error)
 /* e^-(square + error) for a small error: e^-square (1 - error). */
 CT_INLINE SCALAR T(gauss)(SCALAR square, SCALAR error) { return T(exp_nonpositive)(-square) * (1 - error); }
 
+/* c[first] + c[first + 1] v + ... + c[last] v^(last - first), by Horner's rule. */
+CT_INLINE SCALAR T(horner)(const double *c, int first, int last, SCALAR v)
+{
+    SCALAR p = (SCALAR)c[last];
+#pragma GCC unroll 32
+    for (int k = last - 1; k >= first; k--) p = p * v + (SCALAR)c[k];
+    return p;
+}
+
 /* erf(a) for 0 <= a < SERIES_END (finite, and unused, further out). */
 CT_INLINE SCALAR T(erf_series)(SCALAR a)
 {
     const double *c = IS_F32 ? erf_series_coefficients_f32 : erf_series_coefficients_f64;
-    SCALAR u = a * a, p = (SCALAR)c[SERIES_DEGREE];
-#pragma GCC unroll 16
-    for (int k = SERIES_DEGREE - 1; k >= 0; k--) p = p * u + (SCALAR)c[k];
-    return a + a * p;
+    return a + a * T(horner)(c, 0, SERIES_DEGREE, a * a);
 }
 
-/* erfc(a) for SERIES_END <= a, given gauss = e^(-a^2) (finite, and unused, for 0 <= a below). */
+/*
+ * erfc(a) for SERIES_END <= a, given gauss = e^(-a^2) (finite, and unused, for 0 <= a below).
+ * Q's upper terms add below 2^-20 (|s| < 0.37), so they make a second Horner chain, run
+ * alongside the first: the critical path halves (float64 GELU 1.9 -> 1.6 ms per 2^17 values)
+ * for a few tenths of an ulp more rounding error at worst.
+ */
 CT_INLINE SCALAR T(erfc_tail)(SCALAR a, SCALAR gauss)
 {
     const double *c = IS_F32 ? erfc_tail_coefficients_f32 : erfc_tail_coefficients_f64;
-    SCALAR t = 2 / (2 + a), s = t - TAIL_CENTER, q = (SCALAR)c[TAIL_DEGREE];
-#pragma GCC unroll 32
-    for (int k = TAIL_DEGREE - 1; k >= 0; k--) q = q * s + (SCALAR)c[k];
+    const int split = TAIL_DEGREE / 2 + 1;
+    SCALAR t = 2 / (2 + a), s = t - TAIL_CENTER;
+    SCALAR s_to_split = s;
+#pragma GCC unroll 16
+    for (int k = 1; k < split; k++) s_to_split *= s;
+    SCALAR q = T(horner)(c, 0, split - 1, s) + s_to_split * T(horner)(c, split, TAIL_DEGREE, s);
     return gauss * (t * q);
 }
 
