@@ -4,7 +4,7 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <tgmath.h> /* fabs, copysign, erf follow the template's SCALAR */
+#include <tgmath.h> /* fabs and copysign follow the template's SCALAR */
 
 #include "ctensor_internal.h"
 

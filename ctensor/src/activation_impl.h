@@ -4,13 +4,15 @@
  * SUFFIX (f32 or f64) and undefines them at its end.
  *
  * Each activation is one pass over x (forward) or over (saved, dy) (backward).
- * The exponentials (exp_impl.h) are our own, branch-free, so the loops
- * vectorise: every one the activations need has a non-positive argument
- * (sigmoid takes e^-|x|, tanh e^-2|x|, ELU e^min(x,0), GELU e^-x^2/2).
+ * The exponentials (exp_impl.h) and the normal CDF (erf_impl.h) are our own,
+ * branch-free, so the loops vectorise: every exponential the activations need
+ * has a non-positive argument (sigmoid takes e^-|x|, tanh e^-2|x|, ELU
+ * e^min(x,0), GELU e^-x^2/2).
  */
 #define T(name) CT_PASTE(name, SUFFIX)
 
 #include "exp_impl.h"
+#include "erf_impl.h"
 
 /* sigma(x) = 1/(1 + e^-x); with z = e^-|x| <= 1: 1/(1 + z) for x >= 0, z/(1 + z) below. */
 CT_INLINE SCALAR T(sigmoid)(SCALAR x)
@@ -29,8 +31,6 @@ CT_INLINE SCALAR T(tanh)(SCALAR x)
 /* GELU's tanh form: u = sqrt(2/pi)(x + 0.044715 x^3), and u' = du/dx. */
 #define GELU_TANH_K ((SCALAR)0.79788456080286535588)
 #define GELU_TANH_C ((SCALAR)0.044715)
-#define INV_SQRT_2 ((SCALAR)0.70710678118654752440)
-#define INV_SQRT_2PI ((SCALAR)0.39894228040143267794)
 
 /* ---------------------------------------------------------------- one pass over a range */
 
@@ -54,8 +54,11 @@ CT_INLINE void T(forward_range)(int kind, const SCALAR *restrict x, SCALAR *rest
             y[i] = scale * (x[i] <= 0 ? negative : x[i]);
         }
         break;
-    case CT_ACTIVATION_GELU: /* x Phi(x) = x/2 (1 + erf(x/sqrt 2)); libm's erf is scalar */
-        for (int64_t i = begin; i < end; i++) y[i] = (SCALAR)0.5 * x[i] * (1 + erf(x[i] * INV_SQRT_2));
+    case CT_ACTIVATION_GELU: /* x Phi(x) = x/2 (1 + erf(x/sqrt 2)), Phi without cancellation for x < 0 */
+        for (int64_t i = begin; i < end; i++) {
+            SCALAR density;
+            y[i] = x[i] * T(normal_cdf)(x[i], &density);
+        }
         break;
     case CT_ACTIVATION_GELU_TANH: /* x/2 (1 + tanh u) = x sigma(2u): no cancellation for x < 0 */
         for (int64_t i = begin; i < end; i++) {
@@ -101,9 +104,8 @@ CT_INLINE void T(backward_range)(int kind, const SCALAR *restrict saved, const S
         break;
     case CT_ACTIVATION_GELU:
         for (int64_t i = begin; i < end; i++) {
-            SCALAR x = saved[i];
-            SCALAR cdf = (SCALAR)0.5 * (1 + erf(x * INV_SQRT_2));
-            dx[i] = dy[i] * (cdf + x * INV_SQRT_2PI * T(exp_nonpositive)((SCALAR)-0.5 * x * x));
+            SCALAR x = saved[i], density, cdf = T(normal_cdf)(x, &density);
+            dx[i] = dy[i] * (cdf + x * density);
         }
         break;
     case CT_ACTIVATION_GELU_TANH:
@@ -172,8 +174,6 @@ int CT_PASTE(ct_activation_backward, SUFFIX)(int kind, int64_t n, const SCALAR *
 #undef T
 #undef GELU_TANH_K
 #undef GELU_TANH_C
-#undef INV_SQRT_2
-#undef INV_SQRT_2PI
 #undef SCALAR
 #undef BITS
 #undef SUFFIX
