@@ -25,10 +25,10 @@
  * var = mean(d^2) - mean(d)^2 with d = x - x_0 keeps the one-pass form accurate (the shift is
  * within a few standard deviations of the mean, so nothing large cancels).
  *
- * Threads: batch norm splits channels into tiles whose width depends only on the shape; group
- * norm splits rows for the forward and fixed chunks of samples for the backward, whose per-chunk
- * dgamma/dbeta partials are combined in chunk order. Every value is therefore computed in the
- * same order for any thread count.
+ * Threads: sums per channel across samples (batch norm's statistics and gradient sums, every
+ * dgamma/dbeta) are taken over chunks of samples fixed by the shape, one partial per chunk,
+ * combined in chunk order; everything else is per row or per element. Every value is therefore
+ * computed in the same order for any thread count.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,11 +38,7 @@
 
 /* Interleaved accumulators in the row sums: each is a separate dependency chain the vectoriser keeps in registers. */
 #define LANES 16
-/* Most channels one batch norm tile holds (its per-channel sums live on the stack). */
-#define MAX_TILE 512
-/* Batch norm aims for this many channel tiles, so a few threads can share them. */
-#define TILES_WANTED 4
-/* Most sample chunks a group norm backward cuts the batch into (each holds 2 x channels partials). */
+/* Most chunks of samples a pass with per-channel sums cuts the batch into (each holds 2 x channels partials). */
 #define MAX_CHUNKS 32
 /* Elements per thread before a second thread pays for itself. */
 #define MIN_ELEMS_PER_THREAD ((int64_t)1 << 15)
@@ -64,13 +60,23 @@ CT_INLINE void moments_from_sums(double shift, double s1, double s2, int64_t cou
     *var = variance > 0 ? variance : 0;
 }
 
-/* Channels per batch norm tile: about TILES_WANTED tiles, a multiple of LANES, or all channels in one. */
-CT_INLINE int64_t batch_norm_tile(int64_t channels, int64_t spatial)
+/*
+ * Chunks of samples for a pass whose per-channel sums are combined across samples: at most
+ * MAX_CHUNKS, at least MIN_ELEMS_PER_THREAD elements each, and a function of the shape only, so the
+ * order of every sum is the same for any thread count. Returns the count; *samples_per_chunk is set.
+ */
+static int64_t sample_chunks(int64_t n, int64_t total, int64_t *samples_per_chunk)
 {
-    if (spatial > 1) return 1; /* each channel's values are runs of `spatial`: one channel per unit */
-    int64_t tile = CT_MAX((int64_t)LANES, ct_round_up(ct_ceil_div(channels, TILES_WANTED), LANES));
-    tile = CT_MIN(tile, (int64_t)MAX_TILE);
-    return tile >= channels ? CT_MAX(channels, (int64_t)1) : tile;
+    int64_t chunks = CT_MIN(CT_MIN(n, (int64_t)MAX_CHUNKS), CT_MAX(total / MIN_ELEMS_PER_THREAD, (int64_t)1));
+    *samples_per_chunk = ct_ceil_div(n, CT_MAX(chunks, (int64_t)1));
+    return *samples_per_chunk > 0 ? ct_ceil_div(n, *samples_per_chunk) : 0;
+}
+
+/* partials[0, width) += partials[u * width, (u + 1) * width) for u = 1 .. chunks - 1, in that order. */
+static void combine_partials(double *partials, int64_t chunks, int64_t width)
+{
+    for (int64_t u = 1; u < chunks; u++)
+        for (int64_t j = 0; j < width; j++) partials[j] += partials[u * width + j];
 }
 
 /* Sizes are non-negative and their product (stored in *total) fits in int64. */

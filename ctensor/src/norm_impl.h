@@ -2,11 +2,11 @@
  * Batch norm and group norm for one dtype; norm.c includes this with SCALAR
  * (float or double) and SUFFIX (f32 or f64). See norm.c for the math.
  *
- * Batch norm views x as (n, channels, spatial). spatial = 1 (BatchNorm1d on
- * (N, C)): a unit is a tile of channels, read as columns of each row, with
- * per-column sums that vectorise across the tile. spatial > 1: a unit is one
- * channel, read as n runs of `spatial` values. Group norm views x as rows of
- * channels_per_group * spatial values, one per (sample, group).
+ * Batch norm views x as (n, channels, spatial) and group norm as rows of
+ * channels_per_group * spatial values, one per (sample, group). Where every
+ * channel's value is a single number (spatial = 1: BatchNorm1d on (N, C),
+ * layer norm) the loops run across channels, where they vectorise; otherwise
+ * along the runs of `spatial` values.
  */
 #define T(name) CT_PASTE(name, SUFFIX)
 
@@ -68,185 +68,168 @@ CT_INLINE void T(input_grad_run)(const SCALAR *x, const SCALAR *dy, SCALAR *dx, 
 
 /* ---------------------------------------------------------------- batch norm */
 
+/*
+ * Two passes, each streaming x (and dy) in memory order. Pass 1 (units: chunks of samples) adds
+ * each channel's sums into its chunk's partials; the partials are combined in chunk order into
+ * per-channel constants. Pass 2 (units: samples) is elementwise with those constants.
+ */
 typedef struct {
-    int64_t n, channels, spatial, tile, count; /* count = n * spatial values per channel */
-    int batch_stats;
-    double eps, momentum;
-    const SCALAR *x, *dy, *weight, *bias;
-    SCALAR *running_mean, *running_var;
-    SCALAR *y, *mean, *rstd;
-    SCALAR *dx, *dweight, *dbias;
+    int64_t n, channels, spatial, sample_len; /* sample_len = channels * spatial */
+    const SCALAR *x, *dy;
+    const double *shift;       /* statistics: per channel, x at (0, c, 0) */
+    const SCALAR *center;      /* gradient sums and pass 2: per channel mean */
+    double *partials;          /* pass 1: per chunk, two sums per channel (2 x channels) */
+    int64_t samples_per_chunk; /* pass 1 */
+    const SCALAR *k_a, *k_b, *k_c; /* pass 2, per channel: y = (x - center)*k_a + k_b; dx = k_a*dy - k_b - (x - center)*k_c */
+    SCALAR *out;               /* pass 2: y or dx */
 } T(batch_norm_job);
 
-/* Stores channel c's statistics from its shifted sums and updates its running statistics. */
-CT_INLINE void T(batch_norm_finish_statistics)(const T(batch_norm_job) *job, int64_t c, double shift, double s1,
-                                               double s2)
-{
-    double mean, var;
-    moments_from_sums(shift, s1, s2, job->count, &mean, &var);
-    job->mean[c] = (SCALAR)mean;
-    job->rstd[c] = (SCALAR)(1.0 / sqrt(var + job->eps));
-    if (job->running_mean != NULL) {
-        double unbiased = job->count > 1 ? var * (double)job->count / (double)(job->count - 1) : var;
-        double keep = 1.0 - job->momentum;
-        job->running_mean[c] = (SCALAR)(keep * job->running_mean[c] + job->momentum * mean);
-        job->running_var[c] = (SCALAR)(keep * job->running_var[c] + job->momentum * unbiased);
-    }
-}
-
-/* Statistics of channels [c0, c0 + width) from this batch. */
-CT_INLINE void T(batch_norm_statistics)(const T(batch_norm_job) *job, int64_t c0, int64_t width)
-{
-    const int64_t channels = job->channels, spatial = job->spatial;
-    if (spatial == 1) {
-        double shift[MAX_TILE], s1[MAX_TILE], s2[MAX_TILE];
-        const SCALAR *x = job->x + c0;
-        for (int64_t j = 0; j < width; j++) shift[j] = x[j], s1[j] = 0, s2[j] = 0;
-        for (int64_t r = 0; r < job->n; r++) {
-            const SCALAR *row = x + r * channels;
-            for (int64_t j = 0; j < width; j++) {
-                double d = (double)row[j] - shift[j];
-                s1[j] += d;
-                s2[j] += d * d;
-            }
-        }
-        for (int64_t j = 0; j < width; j++) T(batch_norm_finish_statistics)(job, c0 + j, shift[j], s1[j], s2[j]);
-        return;
-    }
-    for (int64_t c = c0; c < c0 + width; c++) {
-        double shift = job->x[c * spatial], s1 = 0, s2 = 0;
-        for (int64_t r = 0; r < job->n; r++)
-            T(shifted_sums)(job->x + (r * channels + c) * spatial, spatial, shift, &s1, &s2);
-        T(batch_norm_finish_statistics)(job, c, shift, s1, s2);
-    }
-}
-
-/* y for channels [c0, c0 + width), from the stored mean and rstd. */
-CT_INLINE void T(batch_norm_normalize)(const T(batch_norm_job) *job, int64_t c0, int64_t width)
-{
-    const int64_t channels = job->channels, spatial = job->spatial;
-    SCALAR center[MAX_TILE], scale[MAX_TILE], shift[MAX_TILE];
-    for (int64_t j = 0; j < width; j++) {
-        int64_t c = c0 + j;
-        center[j] = job->mean[c];
-        scale[j] = (job->weight != NULL ? job->weight[c] : 1) * job->rstd[c];
-        shift[j] = job->bias != NULL ? job->bias[c] : 0;
-    }
-    if (spatial == 1) {
-        for (int64_t r = 0; r < job->n; r++) {
-            const SCALAR *x = job->x + r * channels + c0;
-            SCALAR *y = job->y + r * channels + c0;
-            for (int64_t j = 0; j < width; j++) y[j] = (x[j] - center[j]) * scale[j] + shift[j];
-        }
-        return;
-    }
-    for (int64_t j = 0; j < width; j++)
-        for (int64_t r = 0; r < job->n; r++) {
-            int64_t offset = (r * channels + c0 + j) * spatial;
-            T(normalize_run)(job->x + offset, job->y + offset, spatial, center[j], scale[j], shift[j]);
-        }
-}
-
+/* Pass 1 of the forward: sum(x - shift) and sum((x - shift)^2) per channel over the chunk's samples. */
 CT_SIMD_CLONES
-static void T(batch_norm_forward_units)(void *ctx, int64_t begin, int64_t end, int member)
+static void T(batch_norm_statistics_units)(void *ctx, int64_t begin, int64_t end, int member)
 {
     (void)member;
     const T(batch_norm_job) *job = ctx;
+    const int64_t channels = job->channels, spatial = job->spatial;
     for (int64_t u = begin; u < end; u++) {
-        int64_t c0 = u * job->tile, width = CT_MIN(job->tile, job->channels - c0);
-        if (job->batch_stats) {
-            T(batch_norm_statistics)(job, c0, width);
-        } else {
-            for (int64_t c = c0; c < c0 + width; c++) {
-                job->mean[c] = job->running_mean[c];
-                job->rstd[c] = (SCALAR)(1.0 / sqrt((double)job->running_var[c] + job->eps));
+        double *s1 = job->partials + u * 2 * channels, *s2 = s1 + channels;
+        for (int64_t c = 0; c < 2 * channels; c++) s1[c] = 0;
+        int64_t last = CT_MIN(job->n, (u + 1) * job->samples_per_chunk);
+        for (int64_t r = u * job->samples_per_chunk; r < last; r++) {
+            const SCALAR *x = job->x + r * job->sample_len;
+            if (spatial == 1) {
+                for (int64_t c = 0; c < channels; c++) {
+                    double d = (double)x[c] - job->shift[c];
+                    s1[c] += d;
+                    s2[c] += d * d;
+                }
+            } else {
+                for (int64_t c = 0; c < channels; c++) T(shifted_sums)(x + c * spatial, spatial, job->shift[c], &s1[c], &s2[c]);
             }
         }
-        T(batch_norm_normalize)(job, c0, width);
     }
+}
+
+/* Pass 1 of the backward: sum(dy) and sum(dy * (x - center)) per channel over the chunk's samples. */
+CT_SIMD_CLONES
+static void T(batch_norm_gradient_sums_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(batch_norm_job) *job = ctx;
+    const int64_t channels = job->channels, spatial = job->spatial;
+    for (int64_t u = begin; u < end; u++) {
+        double *sum_dy = job->partials + u * 2 * channels, *sum_dy_xc = sum_dy + channels;
+        for (int64_t c = 0; c < 2 * channels; c++) sum_dy[c] = 0;
+        int64_t last = CT_MIN(job->n, (u + 1) * job->samples_per_chunk);
+        for (int64_t r = u * job->samples_per_chunk; r < last; r++) {
+            const SCALAR *x = job->x + r * job->sample_len, *dy = job->dy + r * job->sample_len;
+            if (spatial == 1) {
+                for (int64_t c = 0; c < channels; c++) {
+                    double g = dy[c];
+                    sum_dy[c] += g;
+                    sum_dy_xc[c] += g * ((double)x[c] - (double)job->center[c]);
+                }
+            } else {
+                for (int64_t c = 0; c < channels; c++)
+                    T(gradient_sums)(x + c * spatial, dy + c * spatial, spatial, job->center[c], &sum_dy[c],
+                                     &sum_dy_xc[c]);
+            }
+        }
+    }
+}
+
+/* Pass 2 of the forward, samples [begin, end): y = (x - center) * k_a + k_b per channel. */
+CT_SIMD_CLONES
+static void T(batch_norm_normalize_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(batch_norm_job) *job = ctx;
+    const int64_t channels = job->channels, spatial = job->spatial;
+    const SCALAR *center = job->center, *scale = job->k_a, *shift = job->k_b;
+    for (int64_t r = begin; r < end; r++) {
+        const SCALAR *x = job->x + r * job->sample_len;
+        SCALAR *y = job->out + r * job->sample_len;
+        if (spatial == 1) {
+            for (int64_t c = 0; c < channels; c++) y[c] = (x[c] - center[c]) * scale[c] + shift[c];
+        } else {
+            for (int64_t c = 0; c < channels; c++)
+                T(normalize_run)(x + c * spatial, y + c * spatial, spatial, center[c], scale[c], shift[c]);
+        }
+    }
+}
+
+/* Pass 2 of the backward, samples [begin, end): dx = k_a*dy - k_b - (x - center)*k_c per channel. */
+CT_SIMD_CLONES
+static void T(batch_norm_input_grad_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(batch_norm_job) *job = ctx;
+    const int64_t channels = job->channels, spatial = job->spatial;
+    const SCALAR *center = job->center, *k_dy = job->k_a, *k_const = job->k_b, *k_x = job->k_c;
+    for (int64_t r = begin; r < end; r++) {
+        const SCALAR *x = job->x + r * job->sample_len, *dy = job->dy + r * job->sample_len;
+        SCALAR *dx = job->out + r * job->sample_len;
+        if (spatial == 1) {
+            for (int64_t c = 0; c < channels; c++) dx[c] = k_dy[c] * dy[c] - k_const[c] - (x[c] - center[c]) * k_x[c];
+        } else {
+            for (int64_t c = 0; c < channels; c++)
+                T(input_grad_run)(x + c * spatial, dy + c * spatial, dx + c * spatial, spatial, center[c], k_dy[c],
+                                  k_const[c], k_x[c]);
+        }
+    }
+}
+
+/* Pass 1 over chunks of samples, then the partials combined in chunk order into job->partials[0, 2 x channels). */
+static void T(batch_norm_sums)(T(batch_norm_job) *job, int64_t total, ct_range_body body)
+{
+    int64_t chunks = sample_chunks(job->n, total, &job->samples_per_chunk);
+    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, chunks), chunks, body, job);
+    combine_partials(job->partials, chunks, 2 * job->channels);
+}
+
+/* Pass 2 over samples. */
+static void T(batch_norm_elementwise)(T(batch_norm_job) *job, int64_t total, ct_range_body body)
+{
+    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, job->n), job->n, body, job);
 }
 
 /*
- * Backward for channels [c0, c0 + width): a = sum(dy), b = sum(dy * (x - mean)) per channel (one pass,
- * skipped when only the eval-mode dx is wanted), then dx = k_dy*dy - k_const - (x - mean)*k_x with
- * k_dy = gamma*rstd, k_const = gamma*rstd*a/count, k_x = gamma*rstd^3*b/count (batch statistics).
+ * Scratch for one call: partials (sample_chunks x 2 x channels doubles, plus channels for the
+ * shifts) and the per-channel constants (4 x channels SCALARs: center and k_a, k_b, k_c).
  */
-CT_INLINE void T(batch_norm_backward_tile)(const T(batch_norm_job) *job, int64_t c0, int64_t width)
+static int T(batch_norm_scratch)(T(batch_norm_job) *job, int64_t total, double **sums, SCALAR **constants)
 {
-    const int64_t channels = job->channels, spatial = job->spatial;
-    double sum_dy[MAX_TILE], sum_dy_xc[MAX_TILE], center_d[MAX_TILE];
-    SCALAR center[MAX_TILE], k_dy[MAX_TILE], k_const[MAX_TILE], k_x[MAX_TILE];
-    for (int64_t j = 0; j < width; j++) center[j] = job->mean[c0 + j], center_d[j] = center[j];
-    for (int64_t j = 0; j < width; j++) sum_dy[j] = 0, sum_dy_xc[j] = 0;
-    if (job->batch_stats || job->dweight != NULL || job->dbias != NULL) {
-        for (int64_t r = 0; r < job->n; r++) {
-            if (spatial == 1) {
-                const SCALAR *x = job->x + r * channels + c0, *dy = job->dy + r * channels + c0;
-                for (int64_t j = 0; j < width; j++) {
-                    double g = dy[j];
-                    sum_dy[j] += g;
-                    sum_dy_xc[j] += g * ((double)x[j] - center_d[j]);
-                }
-            } else {
-                for (int64_t j = 0; j < width; j++) {
-                    int64_t offset = (r * channels + c0 + j) * spatial;
-                    T(gradient_sums)(job->x + offset, job->dy + offset, spatial, center_d[j], &sum_dy[j],
-                                     &sum_dy_xc[j]);
-                }
-            }
-        }
-    }
-    for (int64_t j = 0; j < width; j++) {
-        int64_t c = c0 + j;
-        double rstd = job->rstd[c], gamma_rstd = (job->weight != NULL ? job->weight[c] : 1) * rstd;
-        if (job->dweight != NULL) job->dweight[c] = (SCALAR)(sum_dy_xc[j] * rstd);
-        if (job->dbias != NULL) job->dbias[c] = (SCALAR)sum_dy[j];
-        k_dy[j] = (SCALAR)gamma_rstd;
-        k_const[j] = job->batch_stats ? (SCALAR)(gamma_rstd * sum_dy[j] / (double)job->count) : 0;
-        k_x[j] = job->batch_stats ? (SCALAR)(gamma_rstd * rstd * rstd * sum_dy_xc[j] / (double)job->count) : 0;
-    }
-    if (job->dx == NULL) return;
-    for (int64_t r = 0; r < job->n; r++) {
-        if (spatial == 1) {
-            int64_t offset = r * channels + c0;
-            const SCALAR *x = job->x + offset, *dy = job->dy + offset;
-            SCALAR *dx = job->dx + offset;
-            for (int64_t j = 0; j < width; j++) dx[j] = k_dy[j] * dy[j] - k_const[j] - (x[j] - center[j]) * k_x[j];
-        } else {
-            for (int64_t j = 0; j < width; j++) {
-                int64_t offset = (r * channels + c0 + j) * spatial;
-                T(input_grad_run)(job->x + offset, job->dy + offset, job->dx + offset, spatial, center[j], k_dy[j],
-                                  k_const[j], k_x[j]);
-            }
-        }
-    }
+    int64_t per_chunk, chunks = sample_chunks(job->n, total, &per_chunk);
+    *sums = ct_aligned_alloc((size_t)((2 * chunks + 1) * job->channels), sizeof(double));
+    *constants = ct_aligned_alloc((size_t)(4 * job->channels), sizeof(SCALAR));
+    if (*sums != NULL && *constants != NULL) return CT_OK;
+    ct_aligned_free(*sums);
+    ct_aligned_free(*constants);
+    return CT_ERR_OUT_OF_MEMORY;
 }
 
-CT_SIMD_CLONES
-static void T(batch_norm_backward_units)(void *ctx, int64_t begin, int64_t end, int member)
-{
-    (void)member;
-    const T(batch_norm_job) *job = ctx;
-    for (int64_t u = begin; u < end; u++) {
-        int64_t c0 = u * job->tile;
-        T(batch_norm_backward_tile)(job, c0, CT_MIN(job->tile, job->channels - c0));
-    }
-}
-
-/* Validates the shared arguments and fills the job's shape; CT_OK or CT_ERR_INVALID_ARGUMENT. */
+/* Validates the sizes and fills the job's shape. */
 static int T(batch_norm_setup)(T(batch_norm_job) *job, int64_t n, int64_t channels, int64_t spatial, int64_t *total)
 {
     if (!sizes_valid(n, channels, spatial, 1, total)) return CT_ERR_INVALID_ARGUMENT;
-    job->n = n, job->channels = channels, job->spatial = spatial;
-    job->count = n * spatial;
-    job->tile = batch_norm_tile(channels, spatial);
+    job->n = n, job->channels = channels, job->spatial = spatial, job->sample_len = channels * spatial;
     return CT_OK;
 }
 
-static void T(batch_norm_run)(T(batch_norm_job) *job, int64_t total, ct_range_body body)
+/* Channel c's mean and rstd from this batch's sums; its running statistics updated when given. */
+CT_INLINE void T(batch_norm_channel_statistics)(int64_t c, double shift, double s1, double s2, int64_t count,
+                                                double eps, SCALAR *running_mean, SCALAR *running_var,
+                                                double momentum, SCALAR *mean_out, SCALAR *rstd_out)
 {
-    int64_t units = ct_ceil_div(job->channels, job->tile);
-    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, units), units, body, job);
+    double mean, var;
+    moments_from_sums(shift, s1, s2, count, &mean, &var);
+    mean_out[c] = (SCALAR)mean;
+    rstd_out[c] = (SCALAR)(1.0 / sqrt(var + eps));
+    if (running_mean != NULL) {
+        double unbiased = count > 1 ? var * (double)count / (double)(count - 1) : var;
+        running_mean[c] = (SCALAR)((1.0 - momentum) * running_mean[c] + momentum * mean);
+        running_var[c] = (SCALAR)((1.0 - momentum) * running_var[c] + momentum * unbiased);
+    }
 }
 
 int CT_PASTE(ct_batch_norm_forward, SUFFIX)(int64_t n, int64_t channels, int64_t spatial, const SCALAR *x,
@@ -254,35 +237,63 @@ int CT_PASTE(ct_batch_norm_forward, SUFFIX)(int64_t n, int64_t channels, int64_t
                                             SCALAR *running_mean, SCALAR *running_var, double momentum, SCALAR *y,
                                             SCALAR *mean, SCALAR *rstd)
 {
-    T(batch_norm_job) job = {.batch_stats = batch_stats != 0, .eps = eps, .momentum = momentum, .x = x,
-                             .weight = weight, .bias = bias, .running_mean = running_mean,
-                             .running_var = running_var, .y = y, .mean = mean, .rstd = rstd};
+    T(batch_norm_job) job = {.x = x};
     int64_t total;
     if (T(batch_norm_setup)(&job, n, channels, spatial, &total) != CT_OK || !constants_valid(eps, momentum))
         return CT_ERR_INVALID_ARGUMENT;
     if ((running_mean == NULL) != (running_var == NULL)) return CT_ERR_INVALID_ARGUMENT;
-    if (!job.batch_stats && running_mean == NULL) return CT_ERR_INVALID_ARGUMENT; /* eval needs running statistics */
+    if (!batch_stats && running_mean == NULL) return CT_ERR_INVALID_ARGUMENT; /* eval needs running statistics */
     if (channels == 0) return CT_OK;
     if (mean == NULL || rstd == NULL || (total > 0 && (x == NULL || y == NULL))) return CT_ERR_INVALID_ARGUMENT;
     if (total == 0) { /* no values: batch statistics are NaN, running ones stay */
         for (int64_t c = 0; c < channels; c++) {
-            mean[c] = job.batch_stats ? (SCALAR)NAN : running_mean[c];
-            rstd[c] = job.batch_stats ? (SCALAR)NAN : (SCALAR)(1.0 / sqrt((double)running_var[c] + eps));
+            mean[c] = batch_stats ? (SCALAR)NAN : running_mean[c];
+            rstd[c] = batch_stats ? (SCALAR)NAN : (SCALAR)(1.0 / sqrt((double)running_var[c] + eps));
         }
         return CT_OK;
     }
-    T(batch_norm_run)(&job, total, T(batch_norm_forward_units));
+    double *sums;
+    SCALAR *constants;
+    if (T(batch_norm_scratch)(&job, total, &sums, &constants) != CT_OK) return CT_ERR_OUT_OF_MEMORY;
+    job.partials = sums + channels;
+    double *shift = sums;
+    if (batch_stats) {
+        for (int64_t c = 0; c < channels; c++) shift[c] = x[c * spatial];
+        job.shift = shift;
+        T(batch_norm_sums)(&job, total, T(batch_norm_statistics_units));
+        for (int64_t c = 0; c < channels; c++)
+            T(batch_norm_channel_statistics)(c, shift[c], job.partials[c], job.partials[channels + c], n * spatial, eps,
+                                             running_mean, running_var, momentum, mean, rstd);
+    } else {
+        for (int64_t c = 0; c < channels; c++) {
+            mean[c] = running_mean[c];
+            rstd[c] = (SCALAR)(1.0 / sqrt((double)running_var[c] + eps));
+        }
+    }
+    SCALAR *center = constants, *scale = center + channels, *offset = scale + channels;
+    for (int64_t c = 0; c < channels; c++) {
+        center[c] = mean[c];
+        scale[c] = (weight != NULL ? weight[c] : 1) * rstd[c];
+        offset[c] = bias != NULL ? bias[c] : 0;
+    }
+    job.center = center, job.k_a = scale, job.k_b = offset, job.out = y;
+    T(batch_norm_elementwise)(&job, total, T(batch_norm_normalize_units));
+    ct_aligned_free(sums);
+    ct_aligned_free(constants);
     return CT_OK;
 }
 
+/*
+ * With a = sum(dy), b = sum(dy * (x - mean)) per channel (pass 1, skipped when only the eval-mode dx is
+ * wanted): dx = k_dy*dy - k_const - (x - mean)*k_x with k_dy = gamma*rstd, and with batch statistics
+ * k_const = gamma*rstd*a/count, k_x = gamma*rstd^3*b/count (else 0); dweight = rstd*b, dbias = a.
+ */
 int CT_PASTE(ct_batch_norm_backward, SUFFIX)(int64_t n, int64_t channels, int64_t spatial, const SCALAR *x,
                                              const SCALAR *dy, const SCALAR *mean, const SCALAR *rstd,
                                              const SCALAR *weight, int batch_stats, SCALAR *dx, SCALAR *dweight,
                                              SCALAR *dbias)
 {
-    T(batch_norm_job) job = {.batch_stats = batch_stats != 0, .x = x, .dy = dy, .weight = weight,
-                             .mean = (SCALAR *)mean, .rstd = (SCALAR *)rstd, .dx = dx, .dweight = dweight,
-                             .dbias = dbias};
+    T(batch_norm_job) job = {.x = x, .dy = dy, .center = mean};
     int64_t total;
     if (T(batch_norm_setup)(&job, n, channels, spatial, &total) != CT_OK) return CT_ERR_INVALID_ARGUMENT;
     if (channels == 0) return CT_OK;
@@ -294,7 +305,29 @@ int CT_PASTE(ct_batch_norm_backward, SUFFIX)(int64_t n, int64_t channels, int64_
         }
         return CT_OK;
     }
-    T(batch_norm_run)(&job, total, T(batch_norm_backward_units));
+    double *sums;
+    SCALAR *constants;
+    if (T(batch_norm_scratch)(&job, total, &sums, &constants) != CT_OK) return CT_ERR_OUT_OF_MEMORY;
+    job.partials = sums + channels;
+    const double *sum_dy = job.partials, *sum_dy_xc = job.partials + channels;
+    int wants_sums = batch_stats || dweight != NULL || dbias != NULL;
+    if (wants_sums) T(batch_norm_sums)(&job, total, T(batch_norm_gradient_sums_units));
+    SCALAR *k_dy = constants, *k_const = k_dy + channels, *k_x = k_const + channels;
+    double count = (double)(n * spatial);
+    for (int64_t c = 0; c < channels; c++) {
+        double r = rstd[c], gamma_rstd = (weight != NULL ? weight[c] : 1) * r;
+        if (dweight != NULL) dweight[c] = (SCALAR)(sum_dy_xc[c] * r);
+        if (dbias != NULL) dbias[c] = (SCALAR)sum_dy[c];
+        k_dy[c] = (SCALAR)gamma_rstd;
+        k_const[c] = batch_stats ? (SCALAR)(gamma_rstd * sum_dy[c] / count) : 0;
+        k_x[c] = batch_stats ? (SCALAR)(gamma_rstd * r * r * sum_dy_xc[c] / count) : 0;
+    }
+    if (dx != NULL) {
+        job.k_a = k_dy, job.k_b = k_const, job.k_c = k_x, job.out = dx;
+        T(batch_norm_elementwise)(&job, total, T(batch_norm_input_grad_units));
+    }
+    ct_aligned_free(sums);
+    ct_aligned_free(constants);
     return CT_OK;
 }
 
@@ -482,10 +515,7 @@ int CT_PASTE(ct_group_norm_backward, SUFFIX)(int64_t n, int64_t groups, int64_t 
     int status = T(group_norm_setup)(&job, n, groups, channels_per_group, spatial, &total);
     if (status != CT_OK) return status;
 
-    /* Chunks depend on the shape only: at most MAX_CHUNKS, at least MIN_ELEMS_PER_THREAD elements each. */
-    int64_t chunks = CT_MIN(CT_MIN(n, (int64_t)MAX_CHUNKS), CT_MAX(total / MIN_ELEMS_PER_THREAD, (int64_t)1));
-    job.samples_per_chunk = ct_ceil_div(n, chunks);
-    chunks = ct_ceil_div(n, job.samples_per_chunk);
+    int64_t chunks = sample_chunks(n, total, &job.samples_per_chunk);
     if (wants_affine) {
         job.partials = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(double));
         if (job.partials == NULL) {
@@ -496,9 +526,8 @@ int CT_PASTE(ct_group_norm_backward, SUFFIX)(int64_t n, int64_t groups, int64_t 
     ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, chunks), chunks,
                     T(group_norm_backward_units), &job);
     if (wants_affine) {
-        double *sums = job.partials; /* chunk 0's partials accumulate the rest, in chunk order */
-        for (int64_t u = 1; u < chunks; u++)
-            for (int64_t c = 0; c < 2 * channels; c++) sums[c] += job.partials[u * 2 * channels + c];
+        const double *sums = job.partials;
+        combine_partials(job.partials, chunks, 2 * channels);
         for (int64_t c = 0; c < channels; c++) {
             if (dweight != NULL) dweight[c] = (SCALAR)sums[c];
             if (dbias != NULL) dbias[c] = (SCALAR)sums[channels + c];
