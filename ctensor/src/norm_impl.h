@@ -53,6 +53,64 @@ CT_INLINE void T(gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t count
     *sum_dy_xc += lane_total(b);
 }
 
+/*
+ * Column sums over `rows` rows `stride` apart, `width` columns each (the spatial = 1 layout):
+ * s1[c] += sum(x - shift[c]), s2[c] += sum((x - shift[c])^2). Four rows per update of the
+ * accumulators, which then move through the caches a quarter as often; the order is fixed.
+ */
+CT_INLINE void T(column_shifted_sums)(const SCALAR *x, int64_t rows, int64_t stride, int64_t width,
+                                      const double *restrict shift, double *restrict s1, double *restrict s2)
+{
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const SCALAR *restrict x0 = x + r * stride, *restrict x1 = x0 + stride, *restrict x2 = x1 + stride,
+                               *restrict x3 = x2 + stride;
+        for (int64_t c = 0; c < width; c++) {
+            double d0 = (double)x0[c] - shift[c], d1 = (double)x1[c] - shift[c];
+            double d2 = (double)x2[c] - shift[c], d3 = (double)x3[c] - shift[c];
+            s1[c] += (d0 + d1) + (d2 + d3);
+            s2[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+        }
+    }
+    for (; r < rows; r++) {
+        const SCALAR *restrict row = x + r * stride;
+        for (int64_t c = 0; c < width; c++) {
+            double d = (double)row[c] - shift[c];
+            s1[c] += d;
+            s2[c] += d * d;
+        }
+    }
+}
+
+/* The same for the backward's sums: sum_dy[c] += sum(dy), sum_dy_xc[c] += sum(dy * (x - center[c])). */
+CT_INLINE void T(column_gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride, int64_t width,
+                                       const SCALAR *restrict center, double *restrict sum_dy,
+                                       double *restrict sum_dy_xc)
+{
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const SCALAR *restrict x0 = x + r * stride, *restrict x1 = x0 + stride, *restrict x2 = x1 + stride,
+                               *restrict x3 = x2 + stride;
+        const SCALAR *restrict g0 = dy + r * stride, *restrict g1 = g0 + stride, *restrict g2 = g1 + stride,
+                               *restrict g3 = g2 + stride;
+        for (int64_t c = 0; c < width; c++) {
+            double m = center[c];
+            double a0 = g0[c], a1 = g1[c], a2 = g2[c], a3 = g3[c];
+            sum_dy[c] += (a0 + a1) + (a2 + a3);
+            sum_dy_xc[c] += (a0 * ((double)x0[c] - m) + a1 * ((double)x1[c] - m)) +
+                            (a2 * ((double)x2[c] - m) + a3 * ((double)x3[c] - m));
+        }
+    }
+    for (; r < rows; r++) {
+        const SCALAR *restrict row = x + r * stride, *restrict g = dy + r * stride;
+        for (int64_t c = 0; c < width; c++) {
+            double a = g[c];
+            sum_dy[c] += a;
+            sum_dy_xc[c] += a * ((double)row[c] - (double)center[c]);
+        }
+    }
+}
+
 /* y = (x - center) * scale + shift over [0, count). */
 CT_INLINE void T(normalize_run)(const SCALAR *x, SCALAR *y, int64_t count, SCALAR center, SCALAR scale, SCALAR shift)
 {
@@ -94,18 +152,14 @@ static void T(batch_norm_statistics_units)(void *ctx, int64_t begin, int64_t end
     for (int64_t u = begin; u < end; u++) {
         double *s1 = job->partials + u * 2 * channels, *s2 = s1 + channels;
         for (int64_t c = 0; c < 2 * channels; c++) s1[c] = 0;
-        int64_t last = CT_MIN(job->n, (u + 1) * job->samples_per_chunk);
-        for (int64_t r = u * job->samples_per_chunk; r < last; r++) {
+        int64_t first = u * job->samples_per_chunk, last = CT_MIN(job->n, first + job->samples_per_chunk);
+        if (spatial == 1) {
+            T(column_shifted_sums)(job->x + first * channels, last - first, channels, channels, job->shift, s1, s2);
+            continue;
+        }
+        for (int64_t r = first; r < last; r++) {
             const SCALAR *x = job->x + r * job->sample_len;
-            if (spatial == 1) {
-                for (int64_t c = 0; c < channels; c++) {
-                    double d = (double)x[c] - job->shift[c];
-                    s1[c] += d;
-                    s2[c] += d * d;
-                }
-            } else {
-                for (int64_t c = 0; c < channels; c++) T(shifted_sums)(x + c * spatial, spatial, job->shift[c], &s1[c], &s2[c]);
-            }
+            for (int64_t c = 0; c < channels; c++) T(shifted_sums)(x + c * spatial, spatial, job->shift[c], &s1[c], &s2[c]);
         }
     }
 }
@@ -120,20 +174,16 @@ static void T(batch_norm_gradient_sums_units)(void *ctx, int64_t begin, int64_t 
     for (int64_t u = begin; u < end; u++) {
         double *sum_dy = job->partials + u * 2 * channels, *sum_dy_xc = sum_dy + channels;
         for (int64_t c = 0; c < 2 * channels; c++) sum_dy[c] = 0;
-        int64_t last = CT_MIN(job->n, (u + 1) * job->samples_per_chunk);
-        for (int64_t r = u * job->samples_per_chunk; r < last; r++) {
+        int64_t first = u * job->samples_per_chunk, last = CT_MIN(job->n, first + job->samples_per_chunk);
+        if (spatial == 1) {
+            T(column_gradient_sums)(job->x + first * channels, job->dy + first * channels, last - first, channels,
+                                    channels, job->center, sum_dy, sum_dy_xc);
+            continue;
+        }
+        for (int64_t r = first; r < last; r++) {
             const SCALAR *x = job->x + r * job->sample_len, *dy = job->dy + r * job->sample_len;
-            if (spatial == 1) {
-                for (int64_t c = 0; c < channels; c++) {
-                    double g = dy[c];
-                    sum_dy[c] += g;
-                    sum_dy_xc[c] += g * ((double)x[c] - (double)job->center[c]);
-                }
-            } else {
-                for (int64_t c = 0; c < channels; c++)
-                    T(gradient_sums)(x + c * spatial, dy + c * spatial, spatial, job->center[c], &sum_dy[c],
-                                     &sum_dy_xc[c]);
-            }
+            for (int64_t c = 0; c < channels; c++)
+                T(gradient_sums)(x + c * spatial, dy + c * spatial, spatial, job->center[c], &sum_dy[c], &sum_dy_xc[c]);
         }
     }
 }
