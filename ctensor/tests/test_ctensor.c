@@ -720,6 +720,38 @@ static int norm_outputs_same(const norm_outputs *a, const norm_outputs *b)
 
 static void *data_or_null(const tensor *t, int present) { return present ? tensor_data(t) : NULL; }
 
+/* Fresh outputs: gradients filled with the sentinel, running statistics copied (or empty when NULL). */
+static void norm_outputs_init(norm_outputs *o, int dtype, int64_t total, int64_t statistics, int64_t channels,
+                              const tensor *running_mean, const tensor *running_var)
+{
+    o->y = dense_array(dtype, total), o->dx = dense_array(dtype, total);
+    o->mean = dense_array(dtype, statistics), o->rstd = dense_array(dtype, statistics);
+    o->dweight = dense_array(dtype, channels), o->dbias = dense_array(dtype, channels);
+    o->running_mean = running_mean ? dense_copy(running_mean) : dense_array(dtype, 0);
+    o->running_var = running_var ? dense_copy(running_var) : dense_array(dtype, 0);
+    tensor_fill(&o->dx, SENTINEL), tensor_fill(&o->dweight, SENTINEL), tensor_fill(&o->dbias, SENTINEL);
+}
+
+/* The reference's values and the magnitudes that bound their rounding (see reference_block). */
+typedef struct {
+    double *y, *y_mag, *dx, *dx_mag;     /* per element */
+    double *dw, *dw_mag, *db, *db_mag;   /* per channel, zeroed: reference_block adds to them */
+} norm_expected;
+
+static norm_expected norm_expected_alloc(int64_t total, int64_t channels)
+{
+    size_t big = (size_t)total * sizeof(double) + 1, small = (size_t)channels * sizeof(double) + 1;
+    norm_expected e = {malloc(big), malloc(big), malloc(big), malloc(big),
+                       calloc(1, small), calloc(1, small), calloc(1, small), calloc(1, small)};
+    return e;
+}
+
+static void norm_expected_free(norm_expected *e)
+{
+    double *all[] = {e->y, e->y_mag, e->dx, e->dx_mag, e->dw, e->dw_mag, e->db, e->db_mag};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
 /* Elements of `got` farther from `want` than tol * magnitude[i] (+ a tiny floor). */
 static int64_t count_far(const tensor *got, const double *want, const double *magnitude, int64_t count, double tol)
 {
@@ -760,9 +792,10 @@ typedef struct {
 } norm_reference;
 
 static void reference_block(const norm_reference *ref, const int64_t *offsets, const int64_t *channel, int64_t count,
-                            double mean, double rstd, double *y, double *y_mag, double *dx, double *dx_mag,
-                            double *dweight, double *dweight_mag, double *dbias, double *dbias_mag)
+                            double mean, double rstd, norm_expected *e)
 {
+    double *y = e->y, *y_mag = e->y_mag, *dx = e->dx, *dx_mag = e->dx_mag;
+    double *dweight = e->dw, *dweight_mag = e->dw_mag, *dbias = e->db, *dbias_mag = e->db_mag;
     double sum_g = 0, sum_gx = 0, mag_g = 0, mag_gx = 0;
     for (int64_t i = 0; i < count; i++) {
         int64_t o = offsets[i], c = channel[i];
@@ -815,15 +848,13 @@ static int call_batch_norm_backward(int dtype, int64_t n, int64_t c, int64_t s, 
 
 /* Compares one run with the reference: y, mean, rstd, running statistics, and the wanted gradients. */
 static void check_norm_values(const char *what, int dtype, const norm_outputs *o, unsigned wants, int64_t total,
-                              int64_t channels, const double *y, const double *y_mag, const double *dx,
-                              const double *dx_mag, const double *dw, const double *dw_mag, const double *db,
-                              const double *db_mag)
+                              int64_t channels, const norm_expected *e)
 {
     double tol = norm_tolerance(dtype);
-    check(count_far(&o->y, y, y_mag, total, tol) == 0, "%s: y", what);
-    if (wants & 1) check(count_far(&o->dx, dx, dx_mag, total, tol) == 0, "%s: dx", what);
-    if (wants & 2) check(count_far(&o->dweight, dw, dw_mag, channels, tol) == 0, "%s: dweight", what);
-    if (wants & 4) check(count_far(&o->dbias, db, db_mag, channels, tol) == 0, "%s: dbias", what);
+    check(count_far(&o->y, e->y, e->y_mag, total, tol) == 0, "%s: y", what);
+    if (wants & 1) check(count_far(&o->dx, e->dx, e->dx_mag, total, tol) == 0, "%s: dx", what);
+    if (wants & 2) check(count_far(&o->dweight, e->dw, e->dw_mag, channels, tol) == 0, "%s: dweight", what);
+    if (wants & 4) check(count_far(&o->dbias, e->db, e->db_mag, channels, tol) == 0, "%s: dbias", what);
 }
 
 /*
@@ -848,9 +879,8 @@ static void check_batch_norm(int dtype, int64_t n, int64_t channels, int64_t spa
     double *xd = tensor_to_dense(&x), *dyd = tensor_to_dense(&dy), *wd = tensor_to_dense(&weight),
            *bd = tensor_to_dense(&bias), *rmd = tensor_to_dense(&running_mean), *rvd = tensor_to_dense(&running_var);
 
-    size_t big = (size_t)total * sizeof(double) + 1, small = (size_t)channels * sizeof(double) + 1;
-    double *y = malloc(big), *y_mag = malloc(big), *dx = malloc(big), *dx_mag = malloc(big);
-    double *dw = calloc(1, small), *dw_mag = calloc(1, small), *db = calloc(1, small), *db_mag = calloc(1, small);
+    norm_expected expected = norm_expected_alloc(total, channels);
+    size_t small = (size_t)channels * sizeof(double) + 1;
     double *rm_want = malloc(small), *rv_want = malloc(small), *ones = malloc(small);
     int64_t *offsets = malloc((size_t)count * sizeof *offsets + 1), *channel = malloc((size_t)count * sizeof *channel + 1);
     norm_reference ref = {xd, dyd, affine ? wd : NULL, affine ? bd : NULL, eps, 1, batch_stats};
@@ -865,19 +895,14 @@ static void check_batch_norm(int dtype, int64_t n, int64_t channels, int64_t spa
         rv_want[c] = batch_stats ? (1 - momentum) * rvd[c] + momentum * unbiased : rvd[c];
         ones[c] = fabs(rm_want[c]) + fabs(rv_want[c]);
         if (!batch_stats) mean = rmd[c], var = rvd[c];
-        reference_block(&ref, offsets, channel, count, mean, 1 / sqrt(var + eps), y, y_mag, dx, dx_mag, dw, dw_mag,
-                        db, db_mag);
+        reference_block(&ref, offsets, channel, count, mean, 1 / sqrt(var + eps), &expected);
     }
 
     norm_outputs runs[2];
     int status[2][2];
     for (int t = 0; t < 2; t++) {
         norm_outputs *o = &runs[t];
-        o->y = dense_array(dtype, total), o->dx = dense_array(dtype, total);
-        o->mean = dense_array(dtype, channels), o->rstd = dense_array(dtype, channels);
-        o->dweight = dense_array(dtype, channels), o->dbias = dense_array(dtype, channels);
-        o->running_mean = dense_copy(&running_mean), o->running_var = dense_copy(&running_var);
-        tensor_fill(&o->dx, SENTINEL), tensor_fill(&o->dweight, SENTINEL), tensor_fill(&o->dbias, SENTINEL);
+        norm_outputs_init(o, dtype, total, channels, channels, &running_mean, &running_var);
         ct_set_num_threads(t + 1);
         status[t][0] = call_batch_norm_forward(dtype, n, channels, spatial, &x, data_or_null(&weight, affine),
                                                data_or_null(&bias, affine), eps, batch_stats,
@@ -895,7 +920,7 @@ static void check_batch_norm(int dtype, int64_t n, int64_t channels, int64_t spa
     check(status[0][0] == CT_OK && status[0][1] == CT_OK && status[1][0] == CT_OK && status[1][1] == CT_OK,
           "%s: status %d %d / %d %d", what, status[0][0], status[0][1], status[1][0], status[1][1]);
     check(norm_outputs_same(&runs[0], &runs[1]), "%s: 1 and 2 threads differ", what);
-    check_norm_values(what, dtype, &runs[0], wants, total, channels, y, y_mag, dx, dx_mag, dw, dw_mag, db, db_mag);
+    check_norm_values(what, dtype, &runs[0], wants, total, channels, &expected);
     if (running) {
         check(count_far(&runs[0].running_mean, rm_want, ones, channels, norm_tolerance(dtype)) == 0 &&
                   count_far(&runs[0].running_var, rv_want, ones, channels, norm_tolerance(dtype)) == 0,
@@ -906,8 +931,9 @@ static void check_batch_norm(int dtype, int64_t n, int64_t channels, int64_t spa
     for (int t = 0; t < 2; t++) norm_outputs_free(&runs[t]);
     tensor *inputs[] = {&x, &dy, &weight, &bias, &running_mean, &running_var};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) tensor_free(inputs[i]);
-    double *scratch[] = {xd, dyd, wd, bd, rmd, rvd, y, y_mag, dx, dx_mag, dw, dw_mag, db, db_mag, rm_want, rv_want, ones};
+    double *scratch[] = {xd, dyd, wd, bd, rmd, rvd, rm_want, rv_want, ones};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) free(scratch[i]);
+    norm_expected_free(&expected);
     free(offsets);
     free(channel);
 }
@@ -949,28 +975,21 @@ static void check_group_norm(int dtype, int64_t n, int64_t groups, int64_t per_g
     tensor_fill_random(&bias, 0);
     double *xd = tensor_to_dense(&x), *dyd = tensor_to_dense(&dy), *wd = tensor_to_dense(&weight),
            *bd = tensor_to_dense(&bias);
-    size_t big = (size_t)total * sizeof(double) + 1, small = (size_t)channels * sizeof(double) + 1;
-    double *y = malloc(big), *y_mag = malloc(big), *dx = malloc(big), *dx_mag = malloc(big);
-    double *dw = calloc(1, small), *dw_mag = calloc(1, small), *db = calloc(1, small), *db_mag = calloc(1, small);
+    norm_expected expected = norm_expected_alloc(total, channels);
     int64_t *offsets = malloc((size_t)len * sizeof *offsets + 1), *channel = malloc((size_t)len * sizeof *channel + 1);
     norm_reference ref = {xd, dyd, affine ? wd : NULL, affine ? bd : NULL, eps, centered, 1};
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t j = 0; j < len; j++) offsets[j] = r * len + j, channel[j] = (r % groups) * per_group + j / spatial;
         double mean, var;
         reference_moments(xd, offsets, len, centered, &mean, &var);
-        reference_block(&ref, offsets, channel, len, mean, 1 / sqrt(var + eps), y, y_mag, dx, dx_mag, dw, dw_mag,
-                        db, db_mag);
+        reference_block(&ref, offsets, channel, len, mean, 1 / sqrt(var + eps), &expected);
     }
 
     norm_outputs runs[2];
     int status[2][2];
     for (int t = 0; t < 2; t++) {
         norm_outputs *o = &runs[t];
-        o->y = dense_array(dtype, total), o->dx = dense_array(dtype, total);
-        o->mean = dense_array(dtype, rows), o->rstd = dense_array(dtype, rows);
-        o->dweight = dense_array(dtype, channels), o->dbias = dense_array(dtype, channels);
-        o->running_mean = dense_array(dtype, 0), o->running_var = dense_array(dtype, 0);
-        tensor_fill(&o->dx, SENTINEL), tensor_fill(&o->dweight, SENTINEL), tensor_fill(&o->dbias, SENTINEL);
+        norm_outputs_init(o, dtype, total, rows, channels, NULL, NULL);
         ct_set_num_threads(t + 1);
         status[t][0] = call_group_norm_forward(dtype, n, groups, per_group, spatial, centered, &x,
                                                data_or_null(&weight, affine), data_or_null(&bias, affine), eps, o);
@@ -986,14 +1005,15 @@ static void check_group_norm(int dtype, int64_t n, int64_t groups, int64_t per_g
     check(status[0][0] == CT_OK && status[0][1] == CT_OK && status[1][0] == CT_OK && status[1][1] == CT_OK,
           "%s: status %d %d / %d %d", what, status[0][0], status[0][1], status[1][0], status[1][1]);
     check(norm_outputs_same(&runs[0], &runs[1]), "%s: 1 and 2 threads differ", what);
-    check_norm_values(what, dtype, &runs[0], wants, total, channels, y, y_mag, dx, dx_mag, dw, dw_mag, db, db_mag);
+    check_norm_values(what, dtype, &runs[0], wants, total, channels, &expected);
     if (!centered && rows > 0) check(load_at(&runs[0].mean, 0) == 0, "%s: RMS norm writes mean 0", what);
 
     for (int t = 0; t < 2; t++) norm_outputs_free(&runs[t]);
     tensor *inputs[] = {&x, &dy, &weight, &bias};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) tensor_free(inputs[i]);
-    double *scratch[] = {xd, dyd, wd, bd, y, y_mag, dx, dx_mag, dw, dw_mag, db, db_mag};
+    double *scratch[] = {xd, dyd, wd, bd};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) free(scratch[i]);
+    norm_expected_free(&expected);
     free(offsets);
     free(channel);
 }
