@@ -399,6 +399,12 @@ ONE_VALUE = "Expected more than 1 value per channel when training"
             r"expected input's size at dim=1 to match num_features \(3\)",
         ),
         (lambda: nn.BatchRenorm1d(3, r_max=0.5), "r_max >= 1"),
+        (
+            lambda: nn.LayerNorm(3, eps=-1e-5)(tb.randn(2, 3)),
+            r"layer_norm: eps must be a finite number >= 0, got -1e-05",
+        ),
+        (lambda: nn.BatchNorm1d(3, eps=float("nan"))(tb.randn(2, 3)), "batch_norm: eps must be a finite number"),
+        (lambda: nn.BatchNorm1d(3, momentum=float("inf"))(tb.randn(2, 3)), "momentum must be a finite number or None"),
     ],
 )
 def test_value_errors(call, message):

@@ -43,6 +43,13 @@ def _check_input(op: str, input: Tensor, min_dims: int) -> None:
         raise ValueError(f"{op}: expected an input with at least {min_dims} dims, got shape {input.shape}")
 
 
+def _check_constants(op: str, eps: float, momentum: float | None = 0.0) -> None:
+    if not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"{op}: eps must be a finite number >= 0, got {eps!r}")
+    if momentum is not None and (not isinstance(momentum, (int, float)) or not math.isfinite(momentum)):
+        raise ValueError(f"{op}: momentum must be a finite number or None, got {momentum!r}")
+
+
 def _check_companion(op: str, name: str, value: Tensor, input: Tensor, shape: tuple[int, ...]) -> None:
     """A weight, bias or running statistic must have ``shape``, ``input``'s dtype and device."""
     if not isinstance(value, Tensor):
@@ -128,6 +135,7 @@ def _batch_norm(
     """``batch_norm``, also counting batches in ``num_batches_tracked`` (the layers' buffer, which
     makes ``momentum=None`` a cumulative average)."""
     _check_input(op, input, 2)
+    _check_constants(op, eps, momentum)
     channels = (input.shape[1],)
     if training:
         _verify_batch_size(input.shape)
@@ -163,6 +171,7 @@ def _group_norm(
     centered: bool = True,
 ) -> Tensor:
     """Statistics per row of input viewed as ``layout`` = (n, groups, channels_per_group, spatial)."""
+    _check_constants(op, eps)
     affine, affine_inputs = _affine(op, input, weight, bias, weight_shape)
     return norm.GroupNorm.apply(input, *affine, affine_inputs=affine_inputs, layout=layout, eps=eps, centered=centered)
 

@@ -34,9 +34,9 @@ class _Normalization(Function):
         self.kernel_shape = kernel_shape
         x_tensor = self.inputs[0]
         self.save_for_backward(x_tensor, self.inputs[1] if self.has_weight else None)
-        parameters = iter(backend.contiguous(p) for p in affine)
-        weight = next(parameters) if self.has_weight else None
-        bias = next(parameters) if self.has_bias else None
+        parameters = [backend.contiguous(p) for p in affine]
+        weight = parameters[0] if self.has_weight else None
+        bias = parameters[-1] if self.has_bias else None
         return backend.reshape(backend.contiguous(x), kernel_shape, True), weight, bias
 
     def backward(self, grad):
