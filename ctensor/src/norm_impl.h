@@ -425,6 +425,38 @@ static void T(group_norm_forward_units)(void *ctx, int64_t begin, int64_t end, i
 }
 
 /*
+ * One row of the layer norm layout (a channel per value): *a = sum(g), *b = sum(g * (x - center)) with
+ * g = weight * dy, in LANES interleaved sums; and, when dweight is not NULL, dweight[j] += dy * (x - center)
+ * * rstd and dbias[j] += dy in the same pass (x and dy are loaded once).
+ */
+CT_INLINE void T(layer_gradient_sums)(const SCALAR *x, const SCALAR *dy, const SCALAR *weight, int64_t len,
+                                      double center, double rstd, double *a, double *b, double *restrict dweight,
+                                      double *restrict dbias)
+{
+    double a_lanes[LANES] = {0}, b_lanes[LANES] = {0};
+    int64_t full = len / LANES * LANES;
+    /* One body for the full blocks and the tail. A macro because the same body as an always-inline
+     * function measured 10-15 % slower with GCC 12 (at (256, 1024)); the dweight test is hoisted out
+     * of the loops by unswitching. */
+#define LAYER_GRADIENT_TERMS(j, l)                    \
+    do {                                              \
+        double d = dy[j], xc = (double)x[j] - center; \
+        double g = d * weight[j];                     \
+        a_lanes[l] += g;                              \
+        b_lanes[l] += g * xc;                         \
+        if (dweight != NULL) {                        \
+            dweight[j] += d * xc * rstd;              \
+            dbias[j] += d;                            \
+        }                                             \
+    } while (0)
+    for (int64_t j0 = 0; j0 < full; j0 += LANES)
+        for (int l = 0; l < LANES; l++) LAYER_GRADIENT_TERMS(j0 + l, l);
+    for (int l = 0; full + l < len; l++) LAYER_GRADIENT_TERMS(full + l, l);
+#undef LAYER_GRADIENT_TERMS
+    *a = lane_total(a_lanes), *b = lane_total(b_lanes);
+}
+
+/*
  * Backward of row r: a = sum(g), b = sum(g * (x - mean)) with g = gamma * dy, while adding the row's
  * dgamma/dbeta terms to its chunk's partials (when wanted); then dx (when wanted).
  */
@@ -437,25 +469,7 @@ CT_INLINE void T(group_norm_backward_row)(const T(group_norm_job) *job, int64_t 
     double a = 0, b = 0, center = mean;
     if (dweight != NULL) dweight += c0, dbias += c0;
     if (spatial == 1) { /* one channel per value: the layer norm layout */
-        double a_lanes[LANES] = {0}, b_lanes[LANES] = {0};
-        int64_t j = 0;
-        for (; j + LANES <= len; j += LANES)
-            for (int l = 0; l < LANES; l++) {
-                double g = (double)dy[j + l] * weight[j + l];
-                a_lanes[l] += g;
-                b_lanes[l] += g * ((double)x[j + l] - center);
-            }
-        for (int l = 0; j + l < len; l++) {
-            double g = (double)dy[j + l] * weight[j + l];
-            a_lanes[l] += g;
-            b_lanes[l] += g * ((double)x[j + l] - center);
-        }
-        a = lane_total(a_lanes), b = lane_total(b_lanes);
-        if (dweight != NULL)
-            for (j = 0; j < len; j++) {
-                dweight[j] += (double)dy[j] * ((double)x[j] - center) * (double)rstd;
-                dbias[j] += dy[j];
-            }
+        T(layer_gradient_sums)(x, dy, weight, len, center, rstd, &a, &b, dweight, dbias);
     } else {
         for (int64_t k = 0; k < per_group; k++) {
             double sum_dy = 0, sum_dy_xc = 0;
