@@ -107,8 +107,14 @@ def _array(value) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else np.array(value)
 
 
-def _optional_pointer(array: np.ndarray | None):
-    return ffi.NULL if array is None else pointer(array)
+_DENSE_POINTER_TYPES = {np.dtype(np.float32): ffi.typeof("float *"), np.dtype(np.float64): ffi.typeof("double *")}
+
+
+def _dense_pointers(*arrays: np.ndarray | None) -> list:
+    """Typed C pointers to dense arrays of the first one's dtype, NULL for None: the type is looked up once
+    per call (a norm kernel takes eight pointers). A strided array is refused by the buffer protocol."""
+    from_buffer, pointer_type = ffi.from_buffer, _DENSE_POINTER_TYPES[arrays[0].dtype]
+    return [ffi.NULL if array is None else from_buffer(pointer_type, array) for array in arrays]
 
 
 def _gradient_outputs(x: np.ndarray, channels: int, needs: tuple[bool, bool, bool]) -> tuple:
@@ -305,10 +311,12 @@ class CPUBackend(Backend):
                 momentum = 1.0 / int(num_batches_tracked)
         y = np.empty_like(x)
         mean, rstd = np.empty(channels, dtype=x.dtype), np.empty(channels, dtype=x.dtype)
+        x_, weight_, bias_, running_mean_, running_var_, y_, mean_, rstd_ = _dense_pointers(
+            x, weight, bias, running_mean, running_var, y, mean, rstd
+        )
         status = _BATCH_NORM_FORWARD[x.dtype](
-            n, channels, spatial, pointer(x), _optional_pointer(weight), _optional_pointer(bias), eps, batch_stats,
-            _optional_pointer(running_mean), _optional_pointer(running_var), 0.0 if momentum is None else momentum,
-            pointer(y), pointer(mean), pointer(rstd),
+            n, channels, spatial, x_, weight_, bias_, eps, batch_stats,
+            running_mean_, running_var_, 0.0 if momentum is None else momentum, y_, mean_, rstd_,
         )  # fmt: skip
         check(status, "batch_norm")
         return y, mean, rstd
@@ -316,10 +324,12 @@ class CPUBackend(Backend):
     def batch_norm_backward(self, x, grad, mean, rstd, weight, batch_stats, needs):
         n, channels, spatial = x.shape
         dx, dweight, dbias = _gradient_outputs(x, channels, needs)
+        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = _dense_pointers(
+            x, grad, mean, rstd, weight, dx, dweight, dbias
+        )
         status = _BATCH_NORM_BACKWARD[x.dtype](
-            n, channels, spatial, pointer(x), pointer(grad), pointer(mean), pointer(rstd), _optional_pointer(weight),
-            batch_stats, _optional_pointer(dx), _optional_pointer(dweight), _optional_pointer(dbias),
-        )  # fmt: skip
+            n, channels, spatial, x_, grad_, mean_, rstd_, weight_, batch_stats, dx_, dweight_, dbias_
+        )
         check(status, "batch_norm backward")
         return dx, dweight, dbias
 
@@ -327,19 +337,21 @@ class CPUBackend(Backend):
         n, groups, per_group, spatial = x.shape
         y = np.empty_like(x)
         mean, rstd = np.empty((n, groups), dtype=x.dtype), np.empty((n, groups), dtype=x.dtype)
+        x_, weight_, bias_, y_, mean_, rstd_ = _dense_pointers(x, weight, bias, y, mean, rstd)
         status = _GROUP_NORM_FORWARD[x.dtype](
-            n, groups, per_group, spatial, centered, pointer(x), _optional_pointer(weight), _optional_pointer(bias),
-            eps, pointer(y), pointer(mean), pointer(rstd),
-        )  # fmt: skip
+            n, groups, per_group, spatial, centered, x_, weight_, bias_, eps, y_, mean_, rstd_
+        )
         check(status, "group_norm")
         return y, mean, rstd
 
     def group_norm_backward(self, x, grad, mean, rstd, weight, centered, needs):
         n, groups, per_group, spatial = x.shape
         dx, dweight, dbias = _gradient_outputs(x, groups * per_group, needs)
+        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = _dense_pointers(
+            x, grad, mean, rstd, weight, dx, dweight, dbias
+        )
         status = _GROUP_NORM_BACKWARD[x.dtype](
-            n, groups, per_group, spatial, centered, pointer(x), pointer(grad), pointer(mean), pointer(rstd),
-            _optional_pointer(weight), _optional_pointer(dx), _optional_pointer(dweight), _optional_pointer(dbias),
-        )  # fmt: skip
+            n, groups, per_group, spatial, centered, x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_
+        )
         check(status, "group_norm backward")
         return dx, dweight, dbias
