@@ -132,7 +132,7 @@ def _propagate(
             for (shape, edge), input_grad in zip(_edges(node), wanted):
                 if input_grad is None:
                     continue
-                summed = input_grad.sum_to_size(shape)
+                summed = input_grad if input_grad.shape == shape else input_grad.sum_to_size(shape)
                 if id(edge) in grads:
                     grads[id(edge)] = grads[id(edge)] + summed
                     exclusive.add(id(edge))

@@ -220,6 +220,79 @@ int ct_optimizer_step_f64(int kind, int64_t count, double *const *params, const 
                           double *const *state0, double *const *state1, double *const *state2,
                           const int64_t *sizes, const int64_t *steps, const uint8_t *fresh,
                           const ct_optimizer_settings *settings);
+
+/*
+ * Normalization, forward and backward, each one fused pass (or two where
+ * statistics must come first). Every array is dense (row-major); statistics
+ * are computed in double and stored in the array's dtype; weight/bias NULL
+ * mean 1 and 0. With xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps)
+ * and var the biased variance:
+ *     y = weight[c] * xhat + bias[c]
+ *
+ * Batch norm: x is (n, channels, spatial); statistics per channel over the
+ * count = n * spatial values of that channel. mean and rstd (channels) are
+ * outputs. With batch_stats = 0 they come from running_mean/running_var
+ * (inputs, required) instead. With batch_stats = 1 and running_mean/
+ * running_var given (both or neither), those are updated in place:
+ *     running_mean = (1 - momentum) * running_mean + momentum * mean
+ *     running_var  = (1 - momentum) * running_var + momentum * var * count / (count - 1)
+ * (unbiased; count = 1 updates with var itself).
+ */
+int ct_batch_norm_forward_f32(int64_t n, int64_t channels, int64_t spatial, const float *x,
+                              const float *weight, const float *bias, double eps, int batch_stats,
+                              float *running_mean, float *running_var, double momentum,
+                              float *y, float *mean, float *rstd);
+int ct_batch_norm_forward_f64(int64_t n, int64_t channels, int64_t spatial, const double *x,
+                              const double *weight, const double *bias, double eps, int batch_stats,
+                              double *running_mean, double *running_var, double momentum,
+                              double *y, double *mean, double *rstd);
+
+/*
+ * Batch norm backward from the forward's x, mean and rstd and the output
+ * gradient dy (all as above). dx, dweight, dbias may each be NULL (not
+ * wanted). With batch_stats = 1 (statistics of this batch):
+ *     dx = weight * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
+ * means over each channel's count values; with batch_stats = 0 (running
+ * statistics, constants): dx = weight * rstd * dy. Always
+ *     dweight = sum(dy * xhat), dbias = sum(dy)  per channel.
+ */
+int ct_batch_norm_backward_f32(int64_t n, int64_t channels, int64_t spatial, const float *x, const float *dy,
+                               const float *mean, const float *rstd, const float *weight, int batch_stats,
+                               float *dx, float *dweight, float *dbias);
+int ct_batch_norm_backward_f64(int64_t n, int64_t channels, int64_t spatial, const double *x, const double *dy,
+                               const double *mean, const double *rstd, const double *weight, int batch_stats,
+                               double *dx, double *dweight, double *dbias);
+
+/*
+ * Group norm: x is (n, groups, channels_per_group, spatial); statistics per
+ * (sample, group) row of channels_per_group * spatial values; mean and rstd
+ * are (n, groups). weight and bias have groups * channels_per_group entries,
+ * one per channel. Layer norm is groups = 1, spatial = 1 (channels_per_group
+ * = the normalized size, affine per element); instance norm is
+ * channels_per_group = 1. centered = 0 gives RMS norm: no mean is
+ * subtracted (mean is written as 0), rstd = 1 / sqrt(mean(x^2) + eps).
+ */
+int ct_group_norm_forward_f32(int64_t n, int64_t groups, int64_t channels_per_group, int64_t spatial, int centered,
+                              const float *x, const float *weight, const float *bias, double eps,
+                              float *y, float *mean, float *rstd);
+int ct_group_norm_forward_f64(int64_t n, int64_t groups, int64_t channels_per_group, int64_t spatial, int centered,
+                              const double *x, const double *weight, const double *bias, double eps,
+                              double *y, double *mean, double *rstd);
+
+/*
+ * Group norm backward, with g = weight[c] * dy and means over each row:
+ *     dx = rstd * (g - mean(g) - xhat * mean(g * xhat))   (centered)
+ *     dx = rstd * (g - xhat * mean(g * xhat))             (RMS)
+ * and per channel, over samples and spatial positions, dweight =
+ * sum(dy * xhat), dbias = sum(dy). dx, dweight, dbias may each be NULL.
+ */
+int ct_group_norm_backward_f32(int64_t n, int64_t groups, int64_t channels_per_group, int64_t spatial,
+                               int centered, const float *x, const float *dy, const float *mean, const float *rstd,
+                               const float *weight, float *dx, float *dweight, float *dbias);
+int ct_group_norm_backward_f64(int64_t n, int64_t groups, int64_t channels_per_group, int64_t spatial,
+                               int centered, const double *x, const double *dy, const double *mean,
+                               const double *rstd, const double *weight, double *dx, double *dweight,
+                               double *dbias);
 /* CDEF_END */
 
 #ifdef __cplusplus

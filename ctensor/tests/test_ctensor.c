@@ -1104,6 +1104,429 @@ static void test_optimizer_errors(void)
               CT_ERR_INVALID_ARGUMENT, "NULL settings");
 }
 
+/* ---------------------------------------------------------------- normalization */
+
+/* A dense array of `count` elements with its own allocation (ASan sees any overrun). */
+static tensor dense_array(int dtype, int64_t count)
+{
+    tensor t;
+    int64_t shape[1] = {count}, strides[1] = {1};
+    tensor_init(&t, dtype, 1, shape, strides);
+    return t;
+}
+
+static tensor dense_copy(const tensor *source)
+{
+    tensor t = dense_array(source->dtype, source->count);
+    if (t.span > 0) memcpy(t.alloc, source->alloc, (size_t)t.span * dtype_size(t.dtype));
+    return t;
+}
+
+/* What one run of a forward + backward writes; every field is a dense array. */
+typedef struct {
+    tensor y, mean, rstd, running_mean, running_var, dx, dweight, dbias;
+} norm_outputs;
+
+static void norm_outputs_free(norm_outputs *o)
+{
+    tensor *all[] = {&o->y, &o->mean, &o->rstd, &o->running_mean, &o->running_var, &o->dx, &o->dweight, &o->dbias};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tensor_free(all[i]);
+}
+
+static int norm_outputs_same(const norm_outputs *a, const norm_outputs *b)
+{
+    return same_bytes(&a->y, &b->y) && same_bytes(&a->mean, &b->mean) && same_bytes(&a->rstd, &b->rstd) &&
+           same_bytes(&a->running_mean, &b->running_mean) && same_bytes(&a->running_var, &b->running_var) &&
+           same_bytes(&a->dx, &b->dx) && same_bytes(&a->dweight, &b->dweight) && same_bytes(&a->dbias, &b->dbias);
+}
+
+static void *data_or_null(const tensor *t, int present) { return present ? tensor_data(t) : NULL; }
+
+/* Fresh outputs: gradients filled with the sentinel, running statistics copied (or empty when NULL). */
+static void norm_outputs_init(norm_outputs *o, int dtype, int64_t total, int64_t statistics, int64_t channels,
+                              const tensor *running_mean, const tensor *running_var)
+{
+    o->y = dense_array(dtype, total), o->dx = dense_array(dtype, total);
+    o->mean = dense_array(dtype, statistics), o->rstd = dense_array(dtype, statistics);
+    o->dweight = dense_array(dtype, channels), o->dbias = dense_array(dtype, channels);
+    o->running_mean = running_mean ? dense_copy(running_mean) : dense_array(dtype, 0);
+    o->running_var = running_var ? dense_copy(running_var) : dense_array(dtype, 0);
+    tensor_fill(&o->dx, SENTINEL), tensor_fill(&o->dweight, SENTINEL), tensor_fill(&o->dbias, SENTINEL);
+}
+
+/* The reference's values and the magnitudes that bound their rounding (see reference_block). */
+typedef struct {
+    double *y, *y_mag, *dx, *dx_mag;     /* per element */
+    double *dw, *dw_mag, *db, *db_mag;   /* per channel, zeroed: reference_block adds to them */
+} norm_expected;
+
+static norm_expected norm_expected_alloc(int64_t total, int64_t channels)
+{
+    size_t big = (size_t)total * sizeof(double) + 1, small = (size_t)channels * sizeof(double) + 1;
+    norm_expected e = {malloc(big), malloc(big), malloc(big), malloc(big),
+                       calloc(1, small), calloc(1, small), calloc(1, small), calloc(1, small)};
+    return e;
+}
+
+static void norm_expected_free(norm_expected *e)
+{
+    double *all[] = {e->y, e->y_mag, e->dx, e->dx_mag, e->dw, e->dw_mag, e->db, e->db_mag};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
+/* Elements of `got` farther from `want` than tol * magnitude[i] (+ a tiny floor). */
+static int64_t count_far(const tensor *got, const double *want, const double *magnitude, int64_t count, double tol)
+{
+    int64_t bad = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double g = load_at(got, i);
+        if (!(fabs(g - want[i]) <= tol * magnitude[i] + 1e-300)) bad++;
+    }
+    return bad;
+}
+
+static double norm_tolerance(int dtype) { return dtype == F64 ? 1e-11 : 3e-5; }
+
+/*
+ * The reference for one block of `count` values that share statistics: values at x[offset(i)], i < count.
+ * Writes the mean and biased variance (mean of squares for RMS), in double.
+ */
+static void reference_moments(const double *x, const int64_t *offsets, int64_t count, int centered, double *mean,
+                              double *var)
+{
+    double sum = 0, squares = 0;
+    for (int64_t i = 0; i < count; i++) sum += x[offsets[i]];
+    *mean = centered ? sum / (double)count : 0;
+    for (int64_t i = 0; i < count; i++) squares += (x[offsets[i]] - *mean) * (x[offsets[i]] - *mean);
+    *var = squares / (double)count;
+}
+
+/*
+ * Forward and backward of one block against the three-term formula in double:
+ * y = gamma*xhat + beta, dx = rstd*(g - mean(g) - xhat*mean(g*xhat)) with g = gamma*dy (mean(g) only when
+ * centered; no mean terms at all when not batch_stats), and the block's dweight/dbias terms added to
+ * dweight/dbias[channel(i)]. Magnitudes (sums of absolute terms) bound the rounding error of each.
+ */
+typedef struct {
+    const double *x, *dy, *weight, *bias; /* weight/bias: per channel; NULL = 1 / 0 */
+    double eps;
+    int centered, batch_stats;
+} norm_reference;
+
+static void reference_block(const norm_reference *ref, const int64_t *offsets, const int64_t *channel, int64_t count,
+                            double mean, double rstd, norm_expected *e)
+{
+    double *y = e->y, *y_mag = e->y_mag, *dx = e->dx, *dx_mag = e->dx_mag;
+    double *dweight = e->dw, *dweight_mag = e->dw_mag, *dbias = e->db, *dbias_mag = e->db_mag;
+    double sum_g = 0, sum_gx = 0, mag_g = 0, mag_gx = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t o = offsets[i], c = channel[i];
+        double gamma = ref->weight ? ref->weight[c] : 1, beta = ref->bias ? ref->bias[c] : 0;
+        double xhat = (ref->x[o] - mean) * rstd, g = gamma * ref->dy[o];
+        y[o] = gamma * xhat + beta;
+        y_mag[o] = (fabs(ref->x[o]) + fabs(mean)) * rstd * fabs(gamma) + fabs(beta);
+        sum_g += g, sum_gx += g * xhat;
+        mag_g += fabs(g), mag_gx += fabs(g * xhat);
+        dweight[c] += ref->dy[o] * xhat, dweight_mag[c] += fabs(ref->dy[o]) * (fabs(ref->x[o]) + fabs(mean)) * rstd;
+        dbias[c] += ref->dy[o], dbias_mag[c] += fabs(ref->dy[o]);
+    }
+    double m = (double)count;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t o = offsets[i], c = channel[i];
+        double gamma = ref->weight ? ref->weight[c] : 1, g = gamma * ref->dy[o];
+        double xhat = (ref->x[o] - mean) * rstd, xhat_mag = (fabs(ref->x[o]) + fabs(mean)) * rstd;
+        dx[o] = rstd * g, dx_mag[o] = rstd * fabs(g);
+        if (ref->batch_stats) {
+            if (ref->centered) dx[o] -= rstd * sum_g / m, dx_mag[o] += rstd * mag_g / m;
+            dx[o] -= rstd * xhat * sum_gx / m, dx_mag[o] += rstd * xhat_mag * mag_gx / m;
+        }
+    }
+}
+
+static int call_batch_norm_forward(int dtype, int64_t n, int64_t c, int64_t s, const tensor *x, const void *weight,
+                                   const void *bias, double eps, int batch_stats, void *running_mean,
+                                   void *running_var, double momentum, norm_outputs *o)
+{
+    if (dtype == F64)
+        return ct_batch_norm_forward_f64(n, c, s, tensor_data(x), weight, bias, eps, batch_stats, running_mean,
+                                         running_var, momentum, tensor_data(&o->y), tensor_data(&o->mean),
+                                         tensor_data(&o->rstd));
+    return ct_batch_norm_forward_f32(n, c, s, tensor_data(x), weight, bias, eps, batch_stats, running_mean,
+                                     running_var, momentum, tensor_data(&o->y), tensor_data(&o->mean),
+                                     tensor_data(&o->rstd));
+}
+
+static int call_batch_norm_backward(int dtype, int64_t n, int64_t c, int64_t s, const tensor *x, const tensor *dy,
+                                    const void *weight, int batch_stats, unsigned wants, norm_outputs *o)
+{
+    void *dx = data_or_null(&o->dx, wants & 1), *dw = data_or_null(&o->dweight, wants & 2);
+    void *db = data_or_null(&o->dbias, wants & 4);
+    if (dtype == F64)
+        return ct_batch_norm_backward_f64(n, c, s, tensor_data(x), tensor_data(dy), tensor_data(&o->mean),
+                                          tensor_data(&o->rstd), weight, batch_stats, dx, dw, db);
+    return ct_batch_norm_backward_f32(n, c, s, tensor_data(x), tensor_data(dy), tensor_data(&o->mean),
+                                      tensor_data(&o->rstd), weight, batch_stats, dx, dw, db);
+}
+
+/* Compares one run with the reference: y, mean, rstd, running statistics, and the wanted gradients. */
+static void check_norm_values(const char *what, int dtype, const norm_outputs *o, unsigned wants, int64_t total,
+                              int64_t channels, const norm_expected *e)
+{
+    double tol = norm_tolerance(dtype);
+    check(count_far(&o->y, e->y, e->y_mag, total, tol) == 0, "%s: y", what);
+    if (wants & 1) check(count_far(&o->dx, e->dx, e->dx_mag, total, tol) == 0, "%s: dx", what);
+    if (wants & 2) check(count_far(&o->dweight, e->dw, e->dw_mag, channels, tol) == 0, "%s: dweight", what);
+    if (wants & 4) check(count_far(&o->dbias, e->db, e->db_mag, channels, tol) == 0, "%s: dbias", what);
+}
+
+/*
+ * Batch norm over (n, channels, spatial), forward then backward, with 1 and 2 threads (same bytes)
+ * against the reference; running statistics updated (batch_stats with `running`) or used (eval).
+ */
+static void check_batch_norm(int dtype, int64_t n, int64_t channels, int64_t spatial, int affine, int batch_stats,
+                             int running, unsigned wants)
+{
+    int64_t total = n * channels * spatial, count = n * spatial;
+    double eps = 1e-5, momentum = 0.3;
+    running = running || !batch_stats;
+    tensor x = dense_array(dtype, total), dy = dense_array(dtype, total), weight = dense_array(dtype, channels),
+           bias = dense_array(dtype, channels), running_mean = dense_array(dtype, channels),
+           running_var = dense_array(dtype, channels);
+    tensor_fill_random(&x, 0);
+    tensor_fill_random(&dy, 0);
+    tensor_fill_random(&weight, 0);
+    tensor_fill_random(&bias, 0);
+    tensor_fill_random(&running_mean, 0);
+    for (int64_t c = 0; c < channels; c++) store_at(&running_var, c, 1.0 + 0.5 * rng_uniform());
+    double *xd = tensor_to_dense(&x), *dyd = tensor_to_dense(&dy), *wd = tensor_to_dense(&weight),
+           *bd = tensor_to_dense(&bias), *rmd = tensor_to_dense(&running_mean), *rvd = tensor_to_dense(&running_var);
+
+    norm_expected expected = norm_expected_alloc(total, channels);
+    size_t small = (size_t)channels * sizeof(double) + 1;
+    double *rm_want = malloc(small), *rv_want = malloc(small), *ones = malloc(small);
+    int64_t *offsets = malloc((size_t)count * sizeof *offsets + 1), *channel = malloc((size_t)count * sizeof *channel + 1);
+    norm_reference ref = {xd, dyd, affine ? wd : NULL, affine ? bd : NULL, eps, 1, batch_stats};
+    for (int64_t c = 0; c < channels; c++) {
+        for (int64_t r = 0; r < n; r++)
+            for (int64_t s = 0; s < spatial; s++)
+                offsets[r * spatial + s] = (r * channels + c) * spatial + s, channel[r * spatial + s] = c;
+        double mean, var;
+        reference_moments(xd, offsets, count, 1, &mean, &var);
+        double unbiased = count > 1 ? var * (double)count / (double)(count - 1) : var;
+        rm_want[c] = batch_stats ? (1 - momentum) * rmd[c] + momentum * mean : rmd[c];
+        rv_want[c] = batch_stats ? (1 - momentum) * rvd[c] + momentum * unbiased : rvd[c];
+        ones[c] = fabs(rm_want[c]) + fabs(rv_want[c]);
+        if (!batch_stats) mean = rmd[c], var = rvd[c];
+        reference_block(&ref, offsets, channel, count, mean, 1 / sqrt(var + eps), &expected);
+    }
+
+    norm_outputs runs[2];
+    int status[2][2];
+    for (int t = 0; t < 2; t++) {
+        norm_outputs *o = &runs[t];
+        norm_outputs_init(o, dtype, total, channels, channels, &running_mean, &running_var);
+        ct_set_num_threads(t + 1);
+        status[t][0] = call_batch_norm_forward(dtype, n, channels, spatial, &x, data_or_null(&weight, affine),
+                                               data_or_null(&bias, affine), eps, batch_stats,
+                                               data_or_null(&o->running_mean, running),
+                                               data_or_null(&o->running_var, running), momentum, o);
+        status[t][1] = call_batch_norm_backward(dtype, n, channels, spatial, &x, &dy, data_or_null(&weight, affine),
+                                                batch_stats, wants, o);
+    }
+    ct_set_num_threads(1);
+
+    char what[200];
+    snprintf(what, sizeof what, "batch_norm %s n=%lld c=%lld s=%lld affine=%d batch_stats=%d running=%d wants=%u",
+             dtype_name[dtype], (long long)n, (long long)channels, (long long)spatial, affine, batch_stats, running,
+             wants);
+    check(status[0][0] == CT_OK && status[0][1] == CT_OK && status[1][0] == CT_OK && status[1][1] == CT_OK,
+          "%s: status %d %d / %d %d", what, status[0][0], status[0][1], status[1][0], status[1][1]);
+    check(norm_outputs_same(&runs[0], &runs[1]), "%s: 1 and 2 threads differ", what);
+    check_norm_values(what, dtype, &runs[0], wants, total, channels, &expected);
+    if (running) {
+        check(count_far(&runs[0].running_mean, rm_want, ones, channels, norm_tolerance(dtype)) == 0 &&
+                  count_far(&runs[0].running_var, rv_want, ones, channels, norm_tolerance(dtype)) == 0,
+              "%s: running statistics", what);
+    }
+    if (!(wants & 1)) check(load_at(&runs[0].dx, 0) == SENTINEL || total == 0, "%s: dx written though not wanted", what);
+
+    for (int t = 0; t < 2; t++) norm_outputs_free(&runs[t]);
+    tensor *inputs[] = {&x, &dy, &weight, &bias, &running_mean, &running_var};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) tensor_free(inputs[i]);
+    double *scratch[] = {xd, dyd, wd, bd, rmd, rvd, rm_want, rv_want, ones};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) free(scratch[i]);
+    norm_expected_free(&expected);
+    free(offsets);
+    free(channel);
+}
+
+static int call_group_norm_forward(int dtype, int64_t n, int64_t g, int64_t k, int64_t s, int centered,
+                                   const tensor *x, const void *weight, const void *bias, double eps, norm_outputs *o)
+{
+    if (dtype == F64)
+        return ct_group_norm_forward_f64(n, g, k, s, centered, tensor_data(x), weight, bias, eps, tensor_data(&o->y),
+                                         tensor_data(&o->mean), tensor_data(&o->rstd));
+    return ct_group_norm_forward_f32(n, g, k, s, centered, tensor_data(x), weight, bias, eps, tensor_data(&o->y),
+                                     tensor_data(&o->mean), tensor_data(&o->rstd));
+}
+
+static int call_group_norm_backward(int dtype, int64_t n, int64_t g, int64_t k, int64_t s, int centered,
+                                    const tensor *x, const tensor *dy, const void *weight, unsigned wants,
+                                    norm_outputs *o)
+{
+    void *dx = data_or_null(&o->dx, wants & 1), *dw = data_or_null(&o->dweight, wants & 2);
+    void *db = data_or_null(&o->dbias, wants & 4);
+    if (dtype == F64)
+        return ct_group_norm_backward_f64(n, g, k, s, centered, tensor_data(x), tensor_data(dy), tensor_data(&o->mean),
+                                          tensor_data(&o->rstd), weight, dx, dw, db);
+    return ct_group_norm_backward_f32(n, g, k, s, centered, tensor_data(x), tensor_data(dy), tensor_data(&o->mean),
+                                      tensor_data(&o->rstd), weight, dx, dw, db);
+}
+
+/* Group norm over (n, groups, per_group, spatial) rows: as check_batch_norm, per (sample, group) row. */
+static void check_group_norm(int dtype, int64_t n, int64_t groups, int64_t per_group, int64_t spatial, int centered,
+                             int affine, unsigned wants)
+{
+    int64_t channels = groups * per_group, len = per_group * spatial, rows = n * groups, total = rows * len;
+    double eps = 1e-5;
+    tensor x = dense_array(dtype, total), dy = dense_array(dtype, total), weight = dense_array(dtype, channels),
+           bias = dense_array(dtype, channels);
+    tensor_fill_random(&x, 0);
+    tensor_fill_random(&dy, 0);
+    tensor_fill_random(&weight, 0);
+    tensor_fill_random(&bias, 0);
+    double *xd = tensor_to_dense(&x), *dyd = tensor_to_dense(&dy), *wd = tensor_to_dense(&weight),
+           *bd = tensor_to_dense(&bias);
+    norm_expected expected = norm_expected_alloc(total, channels);
+    int64_t *offsets = malloc((size_t)len * sizeof *offsets + 1), *channel = malloc((size_t)len * sizeof *channel + 1);
+    norm_reference ref = {xd, dyd, affine ? wd : NULL, affine ? bd : NULL, eps, centered, 1};
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t j = 0; j < len; j++) offsets[j] = r * len + j, channel[j] = (r % groups) * per_group + j / spatial;
+        double mean, var;
+        reference_moments(xd, offsets, len, centered, &mean, &var);
+        reference_block(&ref, offsets, channel, len, mean, 1 / sqrt(var + eps), &expected);
+    }
+
+    norm_outputs runs[2];
+    int status[2][2];
+    for (int t = 0; t < 2; t++) {
+        norm_outputs *o = &runs[t];
+        norm_outputs_init(o, dtype, total, rows, channels, NULL, NULL);
+        ct_set_num_threads(t + 1);
+        status[t][0] = call_group_norm_forward(dtype, n, groups, per_group, spatial, centered, &x,
+                                               data_or_null(&weight, affine), data_or_null(&bias, affine), eps, o);
+        status[t][1] = call_group_norm_backward(dtype, n, groups, per_group, spatial, centered, &x, &dy,
+                                                data_or_null(&weight, affine), wants, o);
+    }
+    ct_set_num_threads(1);
+
+    char what[200];
+    snprintf(what, sizeof what, "group_norm %s n=%lld groups=%lld per_group=%lld s=%lld centered=%d affine=%d wants=%u",
+             dtype_name[dtype], (long long)n, (long long)groups, (long long)per_group, (long long)spatial, centered,
+             affine, wants);
+    check(status[0][0] == CT_OK && status[0][1] == CT_OK && status[1][0] == CT_OK && status[1][1] == CT_OK,
+          "%s: status %d %d / %d %d", what, status[0][0], status[0][1], status[1][0], status[1][1]);
+    check(norm_outputs_same(&runs[0], &runs[1]), "%s: 1 and 2 threads differ", what);
+    check_norm_values(what, dtype, &runs[0], wants, total, channels, &expected);
+    if (!centered && rows > 0) check(load_at(&runs[0].mean, 0) == 0, "%s: RMS norm writes mean 0", what);
+
+    for (int t = 0; t < 2; t++) norm_outputs_free(&runs[t]);
+    tensor *inputs[] = {&x, &dy, &weight, &bias};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) tensor_free(inputs[i]);
+    double *scratch[] = {xd, dyd, wd, bd};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) free(scratch[i]);
+    norm_expected_free(&expected);
+    free(offsets);
+    free(channel);
+}
+
+/* A size for the norm tests: often 1 or a small prime, sometimes a few dozen. */
+static int64_t norm_size(void)
+{
+    static const int64_t edges[] = {1, 2, 3, 5, 7, 13, 17, 31};
+    return rng_int(0, 2) ? edges[rng_int(0, 7)] : rng_int(1, 70);
+}
+
+static void test_norm_random(void)
+{
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (int trial = 0; trial < 120; trial++) {
+            int64_t n = norm_size(), channels = norm_size(), spatial = rng_int(0, 1) ? 1 : norm_size();
+            if (n * spatial == 1) n = 2; /* batch statistics need two values */
+            unsigned wants = (unsigned)rng_int(0, 7);
+            int affine = (int)rng_int(0, 1), batch_stats = (int)rng_int(0, 3) > 0;
+            check_batch_norm(dtype, n, channels, spatial, affine, batch_stats, (int)rng_int(0, 1), wants);
+            int64_t groups = rng_int(1, 4), per_group = norm_size();
+            check_group_norm(dtype, norm_size(), groups, per_group, rng_int(0, 1) ? 1 : norm_size(),
+                             (int)rng_int(0, 3) > 0, affine, wants);
+        }
+}
+
+static void test_norm_large(void)
+{
+    /* Large enough for two threads: several channel tiles, long runs, several sample chunks. */
+    for (int dtype = F32; dtype <= F64; dtype++) {
+        check_batch_norm(dtype, 300, 257, 1, 1, 1, 1, 7);  /* column tiles, a ragged last one */
+        check_batch_norm(dtype, 129, 600, 1, 1, 0, 1, 7);  /* eval, more channels than one tile holds */
+        check_batch_norm(dtype, 5, 7, 2003, 1, 1, 1, 7);   /* long spatial runs */
+        check_group_norm(dtype, 257, 1, 300, 1, 1, 1, 7);  /* layer norm rows, several chunks */
+        check_group_norm(dtype, 67, 4, 3, 301, 1, 1, 7);   /* group norm */
+        check_group_norm(dtype, 1031, 1, 67, 1, 0, 1, 3);  /* RMS norm */
+    }
+}
+
+static void test_norm_errors(void)
+{
+    float x[6] = {1, 2, 3, 4, 5, 6}, y[6], mean[3], rstd[3], rm[3] = {0, 0, 0}, rv[3] = {1, 1, 1};
+    const int E = CT_ERR_INVALID_ARGUMENT;
+    check(ct_batch_norm_forward_f32(-1, 3, 1, x, NULL, NULL, 1e-5, 1, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: negative size");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, -1, 1, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: negative eps");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, NAN, 1, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: NaN eps");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, 1e-5, 1, rm, rv, NAN, y, mean, rstd) == E,
+          "batch_norm: NaN momentum");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, 1e-5, 0, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: eval without running statistics");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, 1e-5, 1, rm, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: running mean without running var");
+    check(ct_batch_norm_forward_f32(2, 3, 1, NULL, NULL, NULL, 1e-5, 1, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: NULL x");
+    check(ct_batch_norm_forward_f32(2, 3, 1, x, NULL, NULL, 1e-5, 1, NULL, NULL, 0.1, y, NULL, rstd) == E,
+          "batch_norm: NULL mean");
+    check(ct_batch_norm_forward_f32(INT64_MAX, 3, 2, x, NULL, NULL, 1e-5, 1, NULL, NULL, 0.1, y, mean, rstd) == E,
+          "batch_norm: size overflow");
+    check(ct_batch_norm_backward_f32(2, 3, 1, x, NULL, mean, rstd, NULL, 1, y, NULL, NULL) == E,
+          "batch_norm backward: NULL dy");
+    check(ct_group_norm_forward_f32(2, 1, 3, 1, 1, x, NULL, NULL, -1e-5, y, mean, rstd) == E,
+          "group_norm: negative eps");
+    check(ct_group_norm_forward_f32(2, 1, 3, -1, 1, x, NULL, NULL, 1e-5, y, mean, rstd) == E,
+          "group_norm: negative size");
+    check(ct_group_norm_forward_f32(2, 1, 3, 1, 1, x, NULL, NULL, 1e-5, NULL, mean, rstd) == E,
+          "group_norm: NULL y");
+    check(ct_group_norm_backward_f32(2, 1, 3, 1, 1, x, x, NULL, rstd, NULL, y, NULL, NULL) == E,
+          "group_norm backward: NULL mean");
+
+    /* Known values: (x - 2) / sqrt(2/3 + eps) for the column 1, 2, 3 ... of a (3, 2) batch (x[r][c] = 2r + c + 1). */
+    check(ct_batch_norm_forward_f32(3, 2, 1, x, NULL, NULL, 0, 1, rm, rv, 0.5, y, mean, rstd) == CT_OK &&
+              fabs(mean[0] - 3) < 1e-6 && fabs(rstd[0] - 1 / sqrt(8.0 / 3)) < 1e-6 && fabs(y[4] - sqrt(1.5)) < 1e-6 &&
+              fabs(rm[0] - 1.5) < 1e-6 && fabs(rv[0] - (0.5 + 0.5 * 4)) < 1e-6,
+          "batch_norm: known values and running update (unbiased variance)");
+    check(ct_group_norm_forward_f32(2, 1, 3, 1, 0, x, NULL, NULL, 0, y, mean, rstd) == CT_OK && mean[0] == 0 &&
+              fabs(rstd[0] - 1 / sqrt(14.0 / 3)) < 1e-6,
+          "rms_norm: rstd = 1/sqrt(mean(x^2))");
+    double xd[2] = {1, 3}, yd[2], md[1], rd[1];
+    check(ct_group_norm_forward_f64(1, 1, 2, 1, 1, xd, NULL, NULL, 0, yd, md, rd) == CT_OK && md[0] == 2 &&
+              yd[0] == -1 && yd[1] == 1,
+          "layer_norm: (1, 3) -> (-1, 1)");
+    check(ct_batch_norm_forward_f32(0, 3, 1, NULL, NULL, NULL, 1e-5, 1, NULL, NULL, 0.1, NULL, mean, rstd) == CT_OK &&
+              isnan(mean[0]),
+          "batch_norm: an empty batch has NaN statistics");
+    check(ct_group_norm_forward_f32(0, 1, 3, 1, 1, NULL, NULL, NULL, 1e-5, NULL, NULL, NULL) == CT_OK,
+          "group_norm: no rows with NULL buffers");
+}
+
 int main(void)
 {
     test_runtime();
@@ -1126,6 +1549,9 @@ int main(void)
     test_cross_entropy();
     test_optimizer_errors();
     test_optimizer_steps();
+    test_norm_errors();
+    test_norm_random();
+    test_norm_large();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

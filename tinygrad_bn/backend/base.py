@@ -179,3 +179,60 @@ class Backend(ABC):
 
     @abstractmethod
     def concatenate(self, buffers: list[Buffer], axis: int) -> Buffer: ...
+
+    # --- fused normalization (dense float buffers of one dtype; None = no weight/bias) ----------
+    @abstractmethod
+    def batch_norm_forward(
+        self,
+        x: Buffer,
+        weight: Buffer | None,
+        bias: Buffer | None,
+        eps: float,
+        batch_stats: bool,
+        running_mean: Buffer | None,
+        running_var: Buffer | None,
+        momentum: float | None,
+        num_batches_tracked: Buffer | None,
+    ) -> tuple[Buffer, Buffer, Buffer]:
+        """Batch norm of x (n, channels, spatial), statistics per channel: returns (y, mean, rstd).
+
+        ``batch_stats``: this batch's mean and biased variance, and when running buffers are given
+        they are updated in place (running = (1 − momentum)·running + momentum·batch value, with
+        the unbiased variance), after incrementing ``num_batches_tracked`` (an int64 0-d buffer)
+        when that is given; ``momentum=None`` then means 1/num_batches_tracked (a cumulative
+        average). Otherwise the running buffers are the statistics and nothing changes.
+        """
+
+    @abstractmethod
+    def batch_norm_backward(
+        self,
+        x: Buffer,
+        grad: Buffer,
+        mean: Buffer,
+        rstd: Buffer,
+        weight: Buffer | None,
+        batch_stats: bool,
+        needs: tuple[bool, bool, bool],
+    ) -> tuple[Buffer | None, Buffer | None, Buffer | None]:
+        """(dx, dweight, dbias) of batch norm, each None unless ``needs`` asks for it."""
+
+    @abstractmethod
+    def group_norm_forward(
+        self, x: Buffer, weight: Buffer | None, bias: Buffer | None, eps: float, centered: bool
+    ) -> tuple[Buffer, Buffer, Buffer]:
+        """Normalization of x (n, groups, channels_per_group, spatial) with statistics per
+        (sample, group) and affine per channel: returns (y, mean, rstd), mean and rstd (n, groups).
+        ``centered=False`` is RMS norm (no mean subtracted, mean returned as zeros)."""
+
+    @abstractmethod
+    def group_norm_backward(
+        self,
+        x: Buffer,
+        grad: Buffer,
+        mean: Buffer,
+        rstd: Buffer,
+        weight: Buffer | None,
+        centered: bool,
+        needs: tuple[bool, bool, bool],
+    ) -> tuple[Buffer | None, Buffer | None, Buffer | None]:
+        """(dx, dweight, dbias) of group norm, each None unless ``needs`` asks for it."""

@@ -3,6 +3,7 @@
 from tinygrad_bn.nn import (
     functional,
     init,
+    utils,
 )
 from tinygrad_bn.nn.activation import (
     ELU,
@@ -35,6 +36,16 @@ from tinygrad_bn.nn.loss import (
     NLLLoss,
 )
 from tinygrad_bn.nn.module import Module, Parameter
+from tinygrad_bn.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchRenorm1d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    RMSNorm,
+)
 
 __all__ = [
     "ELU",
@@ -43,13 +54,20 @@ __all__ = [
     "AlphaDropout",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchRenorm1d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "GroupNorm",
     "Hardtanh",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -60,6 +78,7 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "Parameter",
+    "RMSNorm",
     "ReLU",
     "ReLU6",
     "Sequential",
@@ -71,4 +90,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]
