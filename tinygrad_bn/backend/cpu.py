@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from tinygrad_bn._ctensor_lib import check, ffi, int64_array, lib, pointer
+from tinygrad_bn._ctensor_lib import check, dense_pointer, ffi, int64_array, lib, pointer
 from tinygrad_bn.backend.base import Backend
 
 _UNARY = {
@@ -120,14 +120,9 @@ def _array(value) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else np.array(value)
 
 
-_DENSE_POINTER_TYPES = {np.dtype(np.float32): ffi.typeof("float *"), np.dtype(np.float64): ffi.typeof("double *")}
-
-
 def _dense_pointers(*arrays: np.ndarray | None) -> list:
-    """Typed C pointers to dense arrays of the first one's dtype, NULL for None: the type is looked up once
-    per call (a norm kernel takes eight pointers). A strided array is refused by the buffer protocol."""
-    from_buffer, pointer_type = ffi.from_buffer, _DENSE_POINTER_TYPES[arrays[0].dtype]
-    return [ffi.NULL if array is None else from_buffer(pointer_type, array) for array in arrays]
+    """Typed C pointers to dense arrays, NULL for None (a strided array is refused)."""
+    return [ffi.NULL if array is None else dense_pointer(array) for array in arrays]
 
 
 def _gradient_outputs(x: np.ndarray, channels: int, needs: tuple[bool, bool, bool]) -> tuple:
