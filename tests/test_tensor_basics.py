@@ -262,12 +262,13 @@ def test_random_draws_reject_a_generator_that_is_not_a_tb_generator():
         tb.randn(3, generator=np.random.default_rng(0))
 
 
-def test_a_fresh_process_draws_the_same_numbers_without_manual_seed():
+def test_a_fresh_process_draws_the_same_numbers_without_manual_seed(tmp_path):
     import subprocess
     import sys
 
     program = "import tinygrad_bn as tb; print(tb.initial_seed(), tb.randn(3).tolist())"
     command = [sys.executable, "-c", program]
-    runs = [subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(2)]
+    # cwd: not the checkout, whose unbuilt tinygrad_bn/ would shadow the installed package under `python -c`
+    runs = [subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path) for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout
     assert runs[0].stdout.startswith("67280421310721 ")  # PyTorch's default seed
