@@ -354,12 +354,18 @@ class Tensor:
         # (``owned``: a fresh, dense result), else copied, so .grad never aliases other memory and
         # is writable (backward ops return broadcast views freely). Later ones are added in place,
         # as in PyTorch, unless a graph is being built through .grad (create_graph=True).
-        if self.grad is None:
+        accumulated = self.grad
+        if accumulated is None:
             self.grad = grad if owned and grad.backend.is_writable(grad._buffer) else grad.clone()
-        elif is_grad_enabled() or self.grad.requires_grad:
-            self.grad = self.grad + grad
+        elif is_grad_enabled() or accumulated.requires_grad:
+            self.grad = accumulated + grad
+        elif grad.shape == accumulated.shape and grad._dtype is accumulated._dtype and accumulated._base is None:
+            # The common case, without add_'s graph bookkeeping (nothing is recorded here).
+            backend = accumulated.backend
+            backend.assign(accumulated._buffer, None, backend.binary("add", accumulated._buffer, grad._buffer))
+            accumulated._version.value += 1
         else:
-            self.grad.add_(grad)
+            accumulated.add_(grad)
 
     # --- conversion --------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
