@@ -1,6 +1,6 @@
 """Experiment 3, the activation zoo: one MLP on MNIST, trained once per activation function.
 
-    python examples/activation_zoo.py --data-dir ../shared/data          # ~2 minutes on 2 cores
+    python examples/activation_zoo.py --data-dir ../shared/data          # ~1 CPU-minute
     python examples/activation_zoo.py --smoke --out /tmp/zoo             # seconds (what CI runs)
 
 The network is 784-128-128-128-10 (three hidden layers, no normalisation), trained with SGD
@@ -16,6 +16,11 @@ PReLU's slopes and Swish's β are learnt; the table shows where they ended up. T
 ``activation_functions.png`` (each function and its derivative, the derivative taken by our
 autograd, not written by hand; Maxout, a learnt layer rather than a fixed function, is left out)
 and ``activation_zoo_accuracy.png`` (test accuracy per epoch).
+
+What to expect (the default run, seed 0): sigmoid barely learns in three epochs (σ′ ≤ 1/4, so
+the gradient shrinks through each of the three saturating layers: ~18% test accuracy, loss still
+2.3), while every other activation reaches 93.8-96.2%, Maxout (with twice the weights) and PReLU at
+the top. The learnt Swish β rose above 1 (toward ReLU) in every layer.
 """
 
 from __future__ import annotations

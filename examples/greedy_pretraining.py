@@ -1,7 +1,7 @@
 """Experiment 5, greedy layer-wise pretraining (Bengio et al. 2007): autoencoders pretrain each
 hidden layer in turn on unlabelled images, then the stack is fine-tuned on a few labels.
 
-    python examples/greedy_pretraining.py --data-dir ../shared/data      # ~1 minute on 2 cores
+    python examples/greedy_pretraining.py --data-dir ../shared/data      # ~1 CPU-minute
     python examples/greedy_pretraining.py --smoke --out /tmp/greedy      # seconds (what CI runs)
 
 The network is 784-256-128-10 with sigmoid hidden units. Pretraining (unsupervised: labels are
@@ -13,10 +13,12 @@ the whole stack plus a fresh output layer with cross-entropy on only ``--labels`
 as the baseline: the identical network from random initialisation. Test accuracy is on all
 10,000 test images.
 
-What to expect: with few labels the pretrained network is clearly ahead (the unlabelled images
-taught its first layers what digits are made of); the gap narrows as labels grow. PNGs:
-``greedy_pretraining.png`` (reconstruction losses, and test accuracy during fine-tuning) and
-``greedy_pretraining_filters.png`` (first-layer weights learnt without labels).
+What to expect (the default run, seed 0, Adam for both): the pretrained network starts far
+ahead (after 100 fine-tuning steps on 1,000 labels, 85% against 69%: the unlabelled images taught
+its first layers what digits are made of) and stays ahead to the end, by a modest margin once
+Adam has caught the baseline up: 77.6 vs 76.7% (100 labels), 90.1 vs 89.1% (1,000), 93.8 vs
+93.1% (5,000). PNGs: ``greedy_pretraining.png`` (reconstruction losses, and test accuracy during
+fine-tuning) and ``greedy_pretraining_filters.png`` (first-layer weights learnt without labels).
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def plot_curves(reconstruction: list[list[float]], curves: dict, args) -> None:
         right.plot(steps, accuracies, style, color=colours[count], label=f"{count} labels, {name}")
     right.set_xlabel("fine-tuning step")
     right.set_ylabel("test accuracy (%)")
-    right.set_title("Fine-tuning on few labels: pretrained (solid) vs random init (dashed)")
+    right.set_title("Fine-tuning: pretrained (solid) vs random init (dashed)")
     right.legend(fontsize=8)
     common.save_figure(figure, args.out, "greedy_pretraining.png")
 
