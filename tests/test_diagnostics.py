@@ -159,3 +159,13 @@ def test_plot_writes_a_png(tmp_path):
     assert len([axis for axis in figure.axes if axis.get_visible()]) == 6
     figure = plot_recorder(recorder.history, quantities=["std"])
     assert len(figure.axes) == 1 and len(figure.axes[0].lines) == 2
+
+
+def test_keep_outputs_holds_each_layers_latest_output():
+    model = tiny_model()
+    recorder = Recorder(model, keep_outputs=True)
+    model(tb.tensor(X))
+    hidden, output = numpy_forward(X)
+    np.testing.assert_allclose(recorder.outputs["1"], hidden)
+    np.testing.assert_allclose(recorder.outputs["3"], output)
+    assert Recorder(model).outputs == {}

@@ -116,6 +116,8 @@ class Recorder:
     ``history`` is plain data: ``history[quantity][name]`` is a list of floats, one per step
     (``np.asarray`` it), and ``steps`` counts the calls. Hooks run under the caller's graph mode
     but only read values (detached copies): recording changes neither outputs nor gradients.
+    With ``keep_outputs=True``, ``outputs[name]`` also holds the values of each layer's latest
+    recorded output (a float64 NumPy array, e.g. for histograms).
     ``close()`` (or leaving a ``with Recorder(model) as recorder:`` block) removes the hooks;
     ``history`` stays. ``plot(path)`` draws it (see ``plot_recorder``).
     """
@@ -126,11 +128,14 @@ class Recorder:
         layers: Iterable[str | Module] | Callable[[str, Module], bool] | None = None,
         parameters: Iterable[str] | str | None = None,
         saturation_threshold: float = 0.99,
+        keep_outputs: bool = False,
     ) -> None:
         if not 0.0 < saturation_threshold < 1.0:
             raise ValueError(f"Recorder: saturation_threshold must be in (0, 1), got {saturation_threshold}")
         self.model = model
         self.saturation_threshold = saturation_threshold
+        self.keep_outputs = keep_outputs
+        self.outputs: dict[str, np.ndarray] = {}
         self.layers: dict[str, Module] = self._select_layers(model, layers)
         self.parameters: dict[str, Tensor] = self._select_parameters(model, parameters)
         self.history: dict[str, dict[str, list[float]]] = {quantity: {} for quantity in QUANTITIES}
@@ -185,7 +190,10 @@ class Recorder:
     def _hook(self, name: str) -> Callable[[Module, tuple, Any], None]:
         def record(module: Module, inputs: tuple, output: Any) -> None:
             if module.training and isinstance(output, Tensor):
-                self._pending[name] = self.activation_statistics(module, _values(output))
+                values = _values(output)
+                self._pending[name] = self.activation_statistics(module, values)
+                if self.keep_outputs:
+                    self.outputs[name] = values
 
         return record
 
