@@ -44,7 +44,7 @@ from tinygrad_bn.tensor import (
 
 globals().update(functional)  # tb.exp, tb.sum, tb.softmax, ... (see tensor.FUNCTIONAL_METHODS)
 
-from tinygrad_bn import data, nn, optim  # noqa: E402 - built on everything above
+from tinygrad_bn import data, diagnostics, nn, optim  # noqa: E402 - built on everything above
 
 float = float32
 double = float64
@@ -67,6 +67,7 @@ __all__ = [
     "data",
     "default_generator",
     "device",
+    "diagnostics",
     "double",
     "empty",
     "enable_grad",
