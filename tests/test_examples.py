@@ -1,30 +1,16 @@
-"""The examples run as their users run them: each script in a subprocess, checked by what it prints
-and writes. MNIST's files come from $TINYGRAD_BN_DATA, else ../shared/data beside the checkout (where
-CI keeps them); without either the MNIST tests skip, which CI turns into a failure."""
+"""The main examples (quickstart, mnist_mlp) run as their users run them (see example_runs)."""
 
 import importlib.util
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from example_runs import REPO, is_png, mnist_root, run_example
 
 import tinygrad_bn as tb
 
-ROOT = Path(__file__).resolve().parents[1]
 ACCURACY_LINE = re.compile(r"^test accuracy: (\d{1,3}\.\d\d)%$")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def run_example(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def final_accuracy(result: subprocess.CompletedProcess) -> float:
@@ -37,24 +23,15 @@ def final_accuracy(result: subprocess.CompletedProcess) -> float:
 
 def load_example(script: str):
     """The example's module, imported without running its main()."""
-    spec = importlib.util.spec_from_file_location(Path(script).stem, ROOT / "examples" / script)
+    spec = importlib.util.spec_from_file_location(Path(script).stem, REPO / "examples" / script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def is_png(path: Path) -> bool:
-    return path.is_file() and path.read_bytes()[: len(PNG_SIGNATURE)] == PNG_SIGNATURE
-
-
-@pytest.fixture(scope="module")
-def mnist_root() -> Path:
-    candidates = [Path(os.environ["TINYGRAD_BN_DATA"])] if os.environ.get("TINYGRAD_BN_DATA") else []
-    candidates.append(ROOT.parent / "shared" / "data")
-    for root in candidates:
-        if (root / "mnist").is_dir():
-            return root
-    pytest.skip(f"no MNIST files: looked for mnist/ in {', '.join(map(str, candidates))}")
+@pytest.fixture(scope="module", name="mnist_root")
+def mnist_root_fixture() -> Path:
+    return mnist_root()
 
 
 def test_quickstart_smoke_writes_the_png_and_the_accuracy(tmp_path):

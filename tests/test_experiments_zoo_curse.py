@@ -2,67 +2,29 @@
 greedy_pretraining.py, placement_toy.py) run end to end in --smoke mode: each prints its table and
 writes its PNGs, and the placement toy prints the batch statistics of its four rows.
 
-The MNIST experiments need the real files: they are read from ``<repo>/../shared/data`` when it
-exists (CI keeps ``shared/`` next to the clone), else from ``$TINYGRAD_BN_DATA``. Without them
-the tests skip on a developer machine, and fail in CI, where a skip is an error.
+The MNIST experiments need the real files (see example_runs.mnist_root).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IN_CI
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-
-def data_root() -> Path | None:
-    """The folder holding mnist/, or None when there is none."""
-    for root in (SHARED_DATA, os.environ.get("TINYGRAD_BN_DATA")):
-        if root and (Path(root) / "mnist").is_dir():
-            return Path(root)
-    return None
-
-
-def run_example(script: str, *args: str) -> str:
-    """Run ``examples/<script> --smoke`` and return what it printed (failing on a non-zero exit)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
-    # One kernel thread: smoke runs are tiny, and CI's few cores are shared with other jobs.
-    env["TINYGRAD_BN_NUM_THREADS"] = "1"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / script), "--smoke", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{script} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+from example_runs import mnist_root, printed_by
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """``smoke_run(script)``: (what it printed, its --out folder), each MNIST script run once per module."""
-    root = data_root()
-    if root is None:
-        message = f"MNIST files not found in {SHARED_DATA} or $TINYGRAD_BN_DATA"
-        if IN_CI:
-            pytest.fail(message + " (CI must have them)")
-        pytest.skip(message)
+    root = mnist_root()
     runs: dict[str, tuple[str, Path]] = {}
 
     def run(script: str) -> tuple[str, Path]:
         if script not in runs:
             out = tmp_path_factory.mktemp(Path(script).stem)
-            runs[script] = run_example(script, "--data-dir", str(root), "--out", str(out)), out
+            runs[script] = printed_by(script, "--smoke", "--data-dir", str(root), "--out", str(out)), out
         return runs[script]
 
     return run
@@ -108,7 +70,7 @@ def printed_vector(printed: str, name: str) -> np.ndarray:
 
 
 def test_placement_toy_prints_the_batch_statistics_of_its_table():
-    printed = run_example("placement_toy.py")
+    printed = printed_by("placement_toy.py", "--smoke")
     table = np.array([[8.9, 100.0], [6.2, 89.0], [9.1, 91.0], [7.7, 76.0]])
     mean = table.mean(axis=0)
     biased_std = np.sqrt(((table - mean) ** 2).mean(axis=0) + 1e-5)
