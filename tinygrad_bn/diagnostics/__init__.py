@@ -1,14 +1,14 @@
 """Training diagnostics: watch what every layer's activations, gradients and updates do, step by step.
 
-from tinygrad_bn.diagnostics import Recorder
-with Recorder(model) as recorder:          # forward hooks on every activation layer
-    for x, y in loader:
-        loss = loss_function(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        recorder.step(optimizer)           # records, then calls optimizer.step()
-recorder.history["std"]["3"]               # activation std of layer "3", one float per step
-recorder.plot("diagnostics.png")           # a panel per quantity, a line per layer
+    from tinygrad_bn.diagnostics import Recorder
+    with Recorder(model) as recorder:          # forward hooks on every activation layer
+        for x, y in loader:
+            loss = loss_function(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            recorder.step(optimizer)           # records, then calls optimizer.step()
+    recorder.history["std"]["3"]               # activation std of layer "3", one float per step
+    recorder.plot("diagnostics.png")           # a panel per quantity, a line per layer
 
 Recorded per step: activation mean and std, the fraction saturated (sigmoid, tanh) or of dead
 units (ReLU), each weight's gradient norm and update-to-weight ratio ‖Δθ‖/‖θ‖. Plotting needs
