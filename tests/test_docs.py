@@ -104,3 +104,15 @@ def test_numpy_reference_matches_batch_norm_layers(shape):
     np.testing.assert_allclose(layer.bias.grad.numpy(), dbeta_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.running_mean.numpy(), running_mean, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(layer.running_var.numpy(), running_var, rtol=1e-12, atol=1e-14)
+
+
+def test_benchmark_charts_are_drawn_from_the_recorded_results(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "plot_results.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("gemm.svg", "norm.svg"):
+        assert (tmp_path / name).read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert (DOCS / "img" / name).is_file(), f"docs/img/{name} is not committed"
