@@ -6,12 +6,15 @@ import os
 
 import numpy as np
 
-# NOTE: libgomp's default lets a thread spin for ~300k iterations after each parallel region. On a
-# machine that other processes share, a spinning worker holds the core the next region's worker
-# needs, and a training step ran 6x slower (149 ms instead of 22 ms for the MNIST MLP at load 6 on
-# 2 cores). Passive waiting costs a futex wake per region, which the kernels worth threading
-# amortise. libgomp reads this once, when the extension below loads it; the user's setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# NOTE: how long an idle OpenMP worker spins before it sleeps. libgomp's default (300k spins) holds
+# a core that, on a machine other processes share, the next region's worker needs: the MNIST MLP's
+# training step took 149 ms instead of 22 ms at load 6 on 2 cores. Sleeping at once
+# (OMP_WAIT_POLICY=passive) fixes that but pays a futex wake per region: a 128x128 matmul took
+# 138 µs instead of 56-76 µs on a quiet machine. 100k spins keeps both: quiet, 67 µs and a 13 ms step
+# (active: 11 ms); with two busy processes beside it, a 34 ms step (passive: 33 ms, active: 384 ms).
+# libgomp reads these once, when the extension below loads it; the user's settings win.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "100000")
 
 try:
     from tinygrad_bn._ctensor import ffi, lib
