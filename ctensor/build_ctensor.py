@@ -51,7 +51,8 @@ ffibuilder.set_source(
     depends=[_relative(path) for path in headers],
     include_dirs=[_relative(os.path.join(HERE, "include"))],
     extra_compile_args=compile_args(),
-    extra_link_args=[] if sys.platform == "darwin" else ["-fopenmp"],
+    # -ldl: dlopen for the OpenCL loader (in libc itself from glibc 2.34)
+    extra_link_args=[] if sys.platform == "darwin" else ["-fopenmp", "-ldl"],
 )
 
 if __name__ == "__main__":

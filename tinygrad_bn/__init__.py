@@ -44,7 +44,7 @@ from tinygrad_bn.tensor import (
 
 globals().update(functional)  # tb.exp, tb.sum, tb.softmax, ... (see tensor.FUNCTIONAL_METHODS)
 
-from tinygrad_bn import data, diagnostics, nn, optim  # noqa: E402 - built on everything above
+from tinygrad_bn import cl, data, diagnostics, nn, optim  # noqa: E402 - built on everything above
 
 float = float32
 double = float64
@@ -64,6 +64,7 @@ __all__ = [
     "bool",
     "bool_",
     "cat",
+    "cl",
     "data",
     "default_generator",
     "device",

@@ -38,7 +38,8 @@ extern "C" {
 typedef enum {
     CT_OK = 0,
     CT_ERR_INVALID_ARGUMENT = 1,
-    CT_ERR_OUT_OF_MEMORY = 2
+    CT_ERR_OUT_OF_MEMORY = 2,
+    CT_ERR_UNAVAILABLE = 3
 } ct_status;
 
 typedef enum {
@@ -293,6 +294,29 @@ int ct_group_norm_backward_f64(int64_t n, int64_t groups, int64_t channels_per_g
                                int centered, const double *x, const double *dy, const double *mean,
                                const double *rstd, const double *weight, double *dx, double *dweight,
                                double *dbias);
+
+/*
+ * The OpenCL runtime, loaded at run time (no link-time dependency).
+ * ct_cl_open dlopens the ICD loader (library_path, or "libOpenCL.so.1" when
+ * NULL or empty) and lists every device of every platform; it returns
+ * CT_ERR_UNAVAILABLE, with the reason in ct_cl_error(), when the loader, a
+ * driver or a device is missing. The first call decides; later calls return
+ * the same status. Not thread-safe: call it before using devices.
+ */
+typedef struct {
+    char name[256];
+    char platform[256];
+    char version[256];
+    int64_t compute_units;
+    int64_t global_memory; /* bytes */
+    int has_fp64;          /* the device reports cl_khr_fp64 */
+} ct_cl_device;
+
+int ct_cl_open(const char *library_path);
+const char *ct_cl_error(void);
+int64_t ct_cl_device_count(void);
+/* Device `index` (0 .. ct_cl_device_count() - 1); long strings are cut to fit. */
+int ct_cl_device_info(int64_t index, ct_cl_device *info);
 /* CDEF_END */
 
 #ifdef __cplusplus

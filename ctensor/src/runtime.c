@@ -18,6 +18,8 @@ const char *ct_status_string(int status)
         return "invalid argument";
     case CT_ERR_OUT_OF_MEMORY:
         return "out of memory";
+    case CT_ERR_UNAVAILABLE:
+        return "unavailable";
     default:
         return "unknown status";
     }

@@ -1527,9 +1527,25 @@ static void test_norm_errors(void)
           "group_norm: no rows with NULL buffers");
 }
 
+/* ---------------------------------------------------------------- the OpenCL runtime */
+
+/* A loader that is not there: a clear reason, no devices, and the answer sticks. */
+static void test_cl_runtime_without_a_loader(void)
+{
+    check(ct_cl_open("/nonexistent/libOpenCL.so.1") == CT_ERR_UNAVAILABLE, "ct_cl_open without a loader");
+    check(strstr(ct_cl_error(), "/nonexistent/libOpenCL.so.1") != NULL, "the reason names the loader: %s",
+          ct_cl_error());
+    check(ct_cl_device_count() == 0, "no devices without a loader");
+    ct_cl_device info;
+    check(ct_cl_device_info(0, &info) == CT_ERR_INVALID_ARGUMENT, "no device 0 without a loader");
+    check(ct_cl_open(NULL) == CT_ERR_UNAVAILABLE, "the first ct_cl_open decides");
+    check(strcmp(ct_status_string(CT_ERR_UNAVAILABLE), "unavailable") == 0, "status string of CT_ERR_UNAVAILABLE");
+}
+
 int main(void)
 {
     test_runtime();
+    test_cl_runtime_without_a_loader();
     test_matmul_errors();
     test_matmul_kdim_zero_writes_zeros();
     test_matmul_small_shapes();

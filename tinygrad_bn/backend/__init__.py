@@ -58,10 +58,9 @@ def get_backend(device: Device) -> Backend:
     try:
         return _BACKENDS[device.type]
     except KeyError:
-        raise RuntimeError(
-            f"device {device}: no backend is available for {device.type!r} in this build "
-            "(the OpenCL backend is not part of tinygrad_bn yet)"
-        ) from None
+        from tinygrad_bn.cl import missing_backend_message
+
+        raise RuntimeError(missing_backend_message(str(device), device.index)) from None
 
 
 __all__ = ["CPU", "Backend", "Device", "get_backend"]

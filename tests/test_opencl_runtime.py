@@ -1,0 +1,64 @@
+"""The OpenCL runtime layer: ctensor loads the ICD loader at run time, lists the devices, and a "cl"
+tensor gets an error that says what is there and what is missing (the OpenCL backend itself is not
+part of tinygrad_bn yet).
+
+CI installs PoCL (.ci/run), so there OpenCL must be available: a missing device is a failure. On a
+developer machine without OpenCL the device tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import IN_CI
+
+import tinygrad_bn as tb
+
+
+@pytest.fixture
+def cl_devices() -> list[tb.cl.CLDevice]:
+    if not tb.cl.is_available():
+        message = f"OpenCL is not available: {tb.cl.unavailable_reason()}"
+        if IN_CI:
+            pytest.fail(message + " (CI installs PoCL in .ci/run)")
+        pytest.skip(message)
+    return tb.cl.devices()
+
+
+def test_devices_report_their_properties(cl_devices):
+    assert cl_devices, "is_available() promised at least one device"
+    for index, device in enumerate(cl_devices):
+        assert device.index == index
+        assert device.name and device.platform and device.version.startswith("OpenCL")
+        assert device.compute_units >= 1 and device.global_memory > 0
+
+
+def test_a_cl_tensor_names_the_devices_and_the_missing_backend(cl_devices):
+    expected = r"device cl: OpenCL devices are present \(cl:0 .*backend is not implemented"
+    with pytest.raises(RuntimeError, match=expected):
+        tb.zeros(2, device="cl")
+
+
+def test_a_cl_index_past_the_devices_is_refused(cl_devices):
+    count = len(cl_devices)
+    with pytest.raises(RuntimeError, match=rf"device cl:{count}: there are {count} OpenCL device"):
+        tb.zeros(2, device=f"cl:{count}")
+
+
+def test_without_a_loader_opencl_is_unavailable_with_the_reason(tmp_path):
+    program = (
+        "import tinygrad_bn as tb\n"
+        "assert not tb.cl.is_available() and tb.cl.devices() == []\n"
+        "try:\n"
+        "    tb.zeros(2, device='cl')\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+    )
+    env = {**os.environ, tb.cl.LIBRARY_ENV: str(tmp_path / "libOpenCL.so.1")}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "device cl: OpenCL is not available here: cannot load the OpenCL loader" in done.stdout
+    assert "pocl-opencl-icd" in done.stdout

@@ -1,0 +1,85 @@
+"""OpenCL devices: whether OpenCL can be used here, and which devices it offers.
+
+    tb.cl.is_available()    # an ICD loader, a driver and at least one device are present
+    tb.cl.devices()         # [CLDevice(index=0, name='pthread-haswell-...', platform='Portable Computing ...', ...)]
+
+ctensor loads the ICD loader at run time (``libOpenCL.so.1``, or the file named by
+``$TINYGRAD_BN_OPENCL_LIBRARY``), so tinygrad_bn builds and runs where OpenCL is absent. Tensors on
+``"cl"`` devices need the OpenCL backend, which is not part of tinygrad_bn yet: asking for one
+raises an error that says what is there and what is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+from tinygrad_bn._ctensor_lib import ffi, lib
+
+LIBRARY_ENV = "TINYGRAD_BN_OPENCL_LIBRARY"
+
+
+@dataclass(frozen=True)
+class CLDevice:
+    """One OpenCL device: its index among all platforms' devices (``"cl:<index>"``) and what it reports."""
+
+    index: int
+    name: str
+    platform: str
+    version: str
+    compute_units: int
+    global_memory: int  # bytes
+    fp64: bool  # cl_khr_fp64: float64 kernels can run
+
+
+@functools.lru_cache(maxsize=1)
+def _open() -> tuple[bool, str]:
+    """(opened, why not): the first call loads the runtime; the answer holds for the process."""
+    path = os.environ.get(LIBRARY_ENV, "")
+    status = lib.ct_cl_open(path.encode() or ffi.NULL)
+    return status == lib.CT_OK, ffi.string(lib.ct_cl_error()).decode()
+
+
+def is_available() -> bool:
+    """Whether an OpenCL loader, a driver and at least one device are present."""
+    return _open()[0]
+
+
+def unavailable_reason() -> str:
+    """Why OpenCL is not available ('' when it is)."""
+    return _open()[1]
+
+
+def devices() -> list[CLDevice]:
+    """Every device of every OpenCL platform, in platform order (empty when OpenCL is unavailable)."""
+    if not is_available():
+        return []
+    found = []
+    info = ffi.new("ct_cl_device *")
+    for index in range(lib.ct_cl_device_count()):
+        if lib.ct_cl_device_info(index, info) != lib.CT_OK:
+            continue
+        found.append(
+            CLDevice(
+                index=index,
+                name=ffi.string(info.name).decode(errors="replace"),
+                platform=ffi.string(info.platform).decode(errors="replace"),
+                version=ffi.string(info.version).decode(errors="replace"),
+                compute_units=int(info.compute_units),
+                global_memory=int(info.global_memory),
+                fp64=bool(info.has_fp64),
+            )
+        )
+    return found
+
+
+def missing_backend_message(device: str, index: int | None) -> str:
+    """What is there and what is missing, for an error about a ``"cl"`` tensor."""
+    if not is_available():
+        return f"device {device}: OpenCL is not available here: {unavailable_reason()}"
+    found = devices()
+    if index is not None and index >= len(found):
+        return f"device {device}: there are {len(found)} OpenCL device(s) (cl:0 .. cl:{len(found) - 1})"
+    listed = ", ".join(f"cl:{d.index} {d.name} ({d.platform})" for d in found)
+    return f"device {device}: OpenCL devices are present ({listed}), but the OpenCL backend is not implemented yet"
