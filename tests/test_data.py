@@ -605,3 +605,20 @@ def test_a_real_split_loads_in_shuffled_batches():
         assert images.shape[1:] == (1, 28, 28) and images.dtype is tb.float32
         labels += targets.tolist()
     assert len(loader) == 10 and np.bincount(labels).tolist() == [1000] * 10
+
+
+def test_read_idx_names_the_file_for_more_dims_than_an_array_holds(tmp_path):
+    path = tmp_path / "deep.idx"
+    path.write_bytes(bytes([0, 0, 0x08, 255]) + b"\0" * 4 * 255)
+    with pytest.raises(DataFileError, match=r"deep.idx: the header gives 255 dims; at most 32"):
+        tb.data.read_idx(path)
+
+
+def test_default_collate_of_mixed_dtypes_promotes_like_stack():
+    batch = tb.data.default_collate([tb.tensor([1.0, 2.0]), tb.tensor([1, 2])])
+    assert batch.dtype is tb.float32
+
+
+def test_random_split_takes_numpy_int_lengths():
+    parts = tb.data.random_split(range(10), np.array([3, 7]), generator=tb.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [3, 7]

@@ -490,3 +490,11 @@ def test_a_nan_input_passes_the_gradient_like_torch(name):
     getattr(act, name)(x).sum().backward()
     getattr(TF, name)(tx).sum().backward()
     assert_close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("dtype", [tb.float32, tb.float64], ids=str)
+def test_swish_gradient_is_finite_where_beta_x_overflows(dtype):
+    huge = float(np.finfo(dtype.numpy).max) / 1.5
+    x = tb.tensor([-huge, huge], dtype=dtype, requires_grad=True)
+    act.swish(x, 2.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0]

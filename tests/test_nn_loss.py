@@ -437,3 +437,14 @@ def test_inputs_torch_refuses_are_refused():
         loss.binary_cross_entropy(tb.full((3,), 0.5), tb.tensor([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"weight of shape \(2, 3\) does not broadcast against input of shape \(3,\)"):
         loss.binary_cross_entropy(tb.full((3,), 0.5), tb.ones(3), weight=tb.ones(2, 3))
+
+
+def test_cross_entropy_is_not_differentiable_in_its_weight_like_torch():
+    weight = tb.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to weight"):
+        loss.cross_entropy(tb.randn(2, 3, requires_grad=True), tb.tensor([0, 1]), weight=weight)
+
+
+def test_cross_entropy_refuses_an_ignore_index_past_int64():
+    with pytest.raises(ValueError, match="ignore_index must fit in int64"):
+        loss.cross_entropy(tb.randn(2, 3), tb.tensor([0, 1]), ignore_index=2**70)

@@ -658,3 +658,14 @@ def test_layers_accept_float32_inputs_with_many_features_and_rows():
                 np.random.default_rng(10),
                 TOLERANCES[F32],
             )
+
+
+def test_functional_batch_norm_refuses_momentum_none_without_a_batch_counter():
+    running_mean, running_var = tb.zeros(3), tb.ones(3)
+    with pytest.raises(TypeError, match=r"momentum=None .* needs the layer's num_batches_tracked"):
+        tb.nn.functional.batch_norm(tb.randn(4, 3), running_mean, running_var, training=True, momentum=None)
+
+
+def test_batch_norm_refuses_eps_zero_in_training_like_torch():
+    with pytest.raises(ValueError, match=r"eps must be positive during training, got 0\.0"):
+        tb.nn.BatchNorm1d(3, eps=0.0)(tb.randn(4, 3))

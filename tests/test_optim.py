@@ -225,7 +225,7 @@ def test_a_single_tensor_as_params_is_rejected_like_torch():
 def test_a_gradient_of_the_wrong_shape_names_both_shapes():
     param = tb.ones(2, 3, requires_grad=True)
     param.grad = tb.ones(3, 2)
-    with pytest.raises(ValueError, match=r"sgd: gradient of shape \(3, 2\).*parameter 0 of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"SGD: the gradient of shape \(3, 2\).*parameter of shape \(2, 3\)"):
         optim.SGD([param], lr=0.1).step()
 
 
@@ -236,3 +236,59 @@ def test_a_step_bumps_the_parameters_version_so_stale_saved_tensors_are_caught()
     optim.SGD([param], lr=0.1).step()
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         out.backward()
+
+
+def test_a_group_of_mixed_dtypes_steps_like_torch():
+    ours = [tb.tensor([1.0, 2.0], requires_grad=True), tb.tensor([1.0, 2.0], dtype=tb.float64, requires_grad=True)]
+    theirs = [torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], dtype=torch.float64)]
+    theirs[1].requires_grad_(True)
+    our_optimizer, their_optimizer = optim.Adam(ours, lr=0.1), torch.optim.Adam(theirs, lr=0.1)
+    for p, q in zip(ours, theirs):
+        p.grad, q.grad = tb.ones_like(p), torch.ones_like(q)
+    our_optimizer.step()
+    their_optimizer.step()
+    for p, q in zip(ours, theirs):
+        assert_close(p, q.detach())
+
+
+def test_a_refused_step_changes_no_state():
+    param = tb.ones(2, requires_grad=True)
+    optimizer = optim.Adam([param], lr=0.1)
+    param.grad = tb.ones(3)
+    with pytest.raises(ValueError, match=r"Adam: the gradient of shape \(3,\).*parameter of shape \(2,\)"):
+        optimizer.step()
+    assert optimizer.state == {}
+
+
+def test_a_transposed_view_as_parameter_is_updated_like_torch():
+    values = RNG.standard_normal((3, 4))
+    ours = tb.nn.Parameter(tb.tensor(values).t())
+    theirs = torch.nn.Parameter(torch.tensor(values).t())
+    our_optimizer = optim.SGD([ours], lr=0.1, momentum=0.9)
+    their_optimizer = torch.optim.SGD([theirs], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        gradient = RNG.standard_normal((4, 3))
+        ours.grad, theirs.grad = tb.tensor(gradient), torch.tensor(gradient)
+        our_optimizer.step()
+        their_optimizer.step()
+    assert_close(ours, theirs.detach(), rtol=0, atol=1e-12)
+
+
+def test_parameters_sharing_memory_get_every_update():
+    memory = tb.zeros(2, 1 << 16)
+    first, second = memory[0], memory[0]
+    first.requires_grad_(True)
+    second.requires_grad_(True)
+    optimizer = optim.SGD([first, second], lr=1.0)
+    for _ in range(5):
+        first.grad, second.grad = tb.ones(1 << 16), tb.ones(1 << 16)
+        optimizer.step()
+    assert np.unique(memory.numpy()[0]).tolist() == [-10.0]
+
+
+def test_zero_grad_in_place_detaches_a_gradient_with_a_graph():
+    param = tb.ones(2, requires_grad=True)
+    (param * param).sum().backward(create_graph=True)
+    assert param.grad.requires_grad
+    optim.SGD([param], lr=0.1).zero_grad(set_to_none=False)
+    assert not param.grad.requires_grad and param.grad.tolist() == [0.0, 0.0]

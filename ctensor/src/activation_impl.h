@@ -93,10 +93,10 @@ CT_INLINE void T(backward_range)(int kind, const SCALAR *restrict saved, const S
     case CT_ACTIVATION_SWISH:
         for (int64_t i = begin; i < end; i++) {
             SCALAR s = T(sigmoid)(beta * saved[i]);
-            dx[i] = dy[i] * (s * (1 + beta * saved[i] * (1 - s)));
+            dx[i] = dy[i] * (s + saved[i] * (beta * s * (1 - s))); /* the tiny factor first: no inf * 0 */
         }
         break;
-    case CT_ACTIVATION_ELU:
+    case CT_ACTIVATION_ELU: /* NOTE: a NaN input takes the linear branch's slope, as in PyTorch */
         for (int64_t i = begin; i < end; i++) {
             SCALAR negative = alpha * T(exp_nonpositive)(saved[i] <= 0 ? saved[i] : 0);
             dx[i] = dy[i] * (scale * (saved[i] <= 0 ? negative : 1));

@@ -7,6 +7,7 @@ transposed and sliced operands are never copied first.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -154,6 +155,12 @@ def _coalesce(shape: list[int], strides: list[int]) -> tuple[list[int], list[int
     return merged_shape, merged_strides
 
 
+def _any_overlap(arrays: list[np.ndarray]) -> bool:
+    """Whether any two dense arrays share memory (their address ranges, sorted, touch)."""
+    ranges = sorted((a.__array_interface__["data"][0], a.nbytes) for a in arrays)
+    return any(start + size > next_start for (start, size), (next_start, _) in itertools.pairwise(ranges))
+
+
 def _class_layout(x: np.ndarray) -> tuple[int, int, int]:
     """(outer, classes, inner) of logits with classes on dim 1, or dim 0 of a 1-d input."""
     if x.ndim == 1:
@@ -267,6 +274,11 @@ class CPUBackend(Backend):
     # --- optimizers -----------------------------------------------------------------------------
     def optimizer_step(self, kind, params, grads, states, steps, fresh, settings) -> None:
         if not params:
+            return
+        if len(params) > 1 and _any_overlap(params):  # the kernel updates tensors in parallel: one at a time
+            for i in range(len(params)):
+                only = [None if lists is None else [lists[i]] for lists in (*states, steps, fresh)]
+                self.optimizer_step(kind, [params[i]], [grads[i]], tuple(only[:3]), only[3], only[4], settings)
             return
         pointer_type = _POINTER_LIST_TYPES[params[0].dtype]
         grads = [_dense(g) for g in grads]  # a broadcast or strided gradient becomes dense first

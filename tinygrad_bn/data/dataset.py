@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,7 +89,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Genera
     Lengths are item counts summing to ``len(dataset)``, or fractions summing to 1: each split gets
     ``floor(len * fraction)`` items and the remainder is dealt one by one from the first split on.
     """
-    lengths = list(lengths)
+    lengths = [int(n) if isinstance(n, numbers.Integral) else n for n in lengths]  # NumPy ints too
     total = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         if any(not 0 <= fraction <= 1 for fraction in lengths):
@@ -97,7 +98,9 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Genera
         for i in range(total - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if sum(lengths) != total or any(not isinstance(n, int) or n < 0 for n in lengths):
+    if any(not isinstance(n, int) or n < 0 for n in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints or fractions summing to 1, got {lengths}")
+    if sum(lengths) != total:
         raise ValueError(f"random_split: lengths {lengths} do not add up to the dataset's length {total}")
     order = randperm(total, generator=generator).tolist()
     offsets = np.cumsum([0, *lengths]).tolist()

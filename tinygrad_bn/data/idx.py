@@ -28,6 +28,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         return parse_idx(file.read(), os.fspath(path))
 
 
+_MAX_DIMS = 32  # what NumPy arrays hold
+
+
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """The array held by IDX bytes ``data`` (raw or gzipped), in native byte order.
 
@@ -45,6 +48,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"(0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64) and the number of dims "
             f"(at least 1), e.g. 2051 for images and 2049 for labels"
         )
+    if ndim > _MAX_DIMS:
+        raise DataFileError(f"{name}: the header gives {ndim} dims; at most {_MAX_DIMS} are supported")
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DataFileError(f"{name}: truncated header: {ndim} dims need {header_size} bytes, the file has {len(data)}")
@@ -58,7 +63,10 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"with the header, but the file has {len(data)}"
         )
     values = np.frombuffer(data, dtype, count=math.prod(shape), offset=header_size)
-    return values.astype(dtype.newbyteorder("=")).reshape(shape)  # a writable, native-order copy
+    try:
+        return values.astype(dtype.newbyteorder("=")).reshape(shape)  # a writable, native-order copy
+    except ValueError as error:  # dims NumPy cannot hold, e.g. (2**32 - 1, 2**32 - 1, 0)
+        raise DataFileError(f"{name}: the header's shape {shape} cannot be an array: {error}") from None
 
 
 def _gunzip(data: bytes, name: str) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 
 from tinygrad_bn import dtype as dtypes
+from tinygrad_bn.function import is_grad_enabled
 from tinygrad_bn.nn.module import Module
 from tinygrad_bn.ops.loss import BinaryCrossEntropy, SoftmaxCrossEntropy
 from tinygrad_bn.tensor import Tensor, _broadcast_shape
@@ -220,7 +221,11 @@ def _fused_cross_entropy(
     class_dim = _class_dim("cross_entropy", input)
     _class_weight("cross_entropy", weight, input, class_dim)  # shape check
     _check_class_indices("cross_entropy", input, target, class_dim)
+    if not -(2**63) <= ignore_index < 2**63:
+        raise ValueError(f"cross_entropy: ignore_index must fit in int64, got {ignore_index}")
     if weight is not None:
+        if weight.requires_grad and is_grad_enabled():
+            raise RuntimeError("cross_entropy: the loss is not differentiable with respect to weight (PyTorch's rule)")
         weight = weight.detach().to(input.dtype)
     options = {"ignore_index": ignore_index, "label_smoothing": label_smoothing, "reduction": reduction}
     return SoftmaxCrossEntropy.apply(input, target, *([] if weight is None else [weight]), **options)

@@ -298,6 +298,8 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
+                if param.grad.grad_fn is not None:  # a gradient built with create_graph=True
+                    param.grad = param.grad.detach()
                 with no_grad():
                     param.grad.zero_()
 

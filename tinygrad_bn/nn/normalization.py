@@ -139,6 +139,13 @@ def _batch_norm(
     channels = (input.shape[1],)
     if training:
         _verify_batch_size(input.shape)
+        if eps <= 0:  # a constant channel would divide by zero
+            raise ValueError(f"{op}: eps must be positive during training, got {eps}")
+        if momentum is None and running_mean is not None and num_batches_tracked is None:
+            raise TypeError(
+                f"{op}: momentum=None (a cumulative average) needs the layer's num_batches_tracked; "
+                "pass a float momentum to update running statistics here"
+            )
     elif running_mean is None or running_var is None:
         raise RuntimeError(f"{op}: running_mean and running_var must be given when not training")
     if (running_mean is None) != (running_var is None):

@@ -25,8 +25,9 @@ def optimizer_step(
     """Run one ``kind`` step (``sgd``, ``adam``, ``rmsprop``, ``adagrad``) over ``params``.
 
     ``states`` are up to three lists of state tensors, one entry per parameter, in the order
-    ``ct_optimizer_step`` documents. Every tensor must share the parameters' device and dtype, and
-    each gradient and state the shape of its parameter; state tensors must be dense.
+    ``ct_optimizer_step`` documents. Every tensor must share the first parameter's device and dtype,
+    and each gradient and state the shape of its parameter; state tensors must be dense (a strided
+    parameter is updated through a dense copy).
     """
     if not params:
         return
@@ -37,23 +38,30 @@ def optimizer_step(
             if tensor.shape != param.shape or tensor.dtype is not first.dtype or tensor.device != first.device:
                 raise ValueError(
                     f"{kind}: {what} of shape {tuple(tensor.shape)} ({tensor.dtype}, {tensor.device}) does not match "
-                    f"parameter {index} of shape {tuple(param.shape)} ({first.dtype}, {first.device})"
+                    f"parameter {index} of shape {tuple(param.shape)} ({param.dtype}, {param.device}); one call takes "
+                    f"one dtype and device ({first.dtype}, {first.device})"
                 )
     if not first.dtype.is_floating_point:
         raise TypeError(f"{kind}: parameters must be floating point, got {first.dtype}")
-    written = [*params, *[t for s in states if s is not None for t in s]]
-    for tensor in written:
+    state_tensors = [t for s in states if s is not None for t in s]
+    for tensor in [*params, *state_tensors]:
         tensor._check_writable(kind)
+    for tensor in state_tensors:
         if not tensor.is_contiguous():
-            raise ValueError(f"{kind}: a parameter or state of shape {tuple(tensor.shape)} is not contiguous")
+            raise ValueError(f"{kind}: a state tensor of shape {tuple(tensor.shape)} is not contiguous")
+    # A strided parameter (a transposed view made a leaf) is updated through a dense copy.
+    dense = [p if p.is_contiguous() else p.contiguous() for p in params]
     first.backend.optimizer_step(
         kind,
-        [t._buffer for t in params],
+        [t._buffer for t in dense],
         [g._buffer for g in grads],
         tuple(None if s is None else [t._buffer for t in s] for s in states),
         steps,
         fresh,
         settings,
     )
-    for tensor in written:
+    for param, updated in zip(params, dense):
+        if updated is not param:
+            param.backend.assign(param._buffer, None, updated._buffer)
+    for tensor in [*params, *state_tensors]:
         tensor._version.value += 1

@@ -78,6 +78,8 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
+                    if param.grad.grad_fn is not None:  # a gradient built with create_graph=True
+                        param.grad = param.grad.detach()
                     with no_grad():
                         param.grad.zero_()
 
@@ -91,8 +93,13 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
-            if params:
-                self._update(group, params)
+            for param in params:  # before any state changes, so a refused step changes nothing
+                check_gradient(type(self).__name__, param)
+            buckets: dict[tuple, list[Tensor]] = {}
+            for param in params:  # one kernel call per dtype and device, as PyTorch groups them
+                buckets.setdefault((param.dtype, str(param.device)), []).append(param)
+            for bucket in buckets.values():
+                self._update(group, bucket)
         return loss
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -165,6 +172,16 @@ class Optimizer:
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         lines.append(")")
         return "\n".join(lines)
+
+
+def check_gradient(optimizer: str, param: Tensor) -> None:
+    """A parameter's gradient must match it in shape, dtype and device."""
+    grad = param.grad
+    if grad.shape != param.shape or grad.dtype is not param.dtype or grad.device != param.device:
+        raise ValueError(
+            f"{optimizer}: the gradient of shape {tuple(grad.shape)} ({grad.dtype}, {grad.device}) does not match its "
+            f"parameter of shape {tuple(param.shape)} ({param.dtype}, {param.device})"
+        )
 
 
 def check_non_negative(name: str, value: float, label: str | None = None) -> None:
