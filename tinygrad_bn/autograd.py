@@ -5,7 +5,7 @@ The graph is walked with an explicit stack (no recursion), so chains of any leng
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Union
 
 from tinygrad_bn.function import enable_grad, no_grad
@@ -203,3 +203,18 @@ def grad(
                 "pass allow_unused=True if this is intended"
             )
     return result
+
+
+def clear_grads(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear each tensor's ``.grad``: to None, or to zeros in place (a gradient built with
+    create_graph=True is detached first, so the zeros carry no graph), as PyTorch's zero_grad does."""
+    for tensor in tensors:
+        if tensor.grad is None:
+            continue
+        if set_to_none:
+            tensor.grad = None
+            continue
+        if tensor.grad.grad_fn is not None:
+            tensor.grad = tensor.grad.detach()
+        with no_grad():
+            tensor.grad.zero_()

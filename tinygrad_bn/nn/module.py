@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from tinygrad_bn import dtype as dtypes
+from tinygrad_bn.autograd import clear_grads
 from tinygrad_bn.backend import Device
 from tinygrad_bn.function import no_grad
 from tinygrad_bn.tensor import Tensor, empty
@@ -292,16 +293,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to None, or zeros in place)."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                if param.grad.grad_fn is not None:  # a gradient built with create_graph=True
-                    param.grad = param.grad.detach()
-                with no_grad():
-                    param.grad.zero_()
+        clear_grads(self.parameters(), set_to_none)
 
     # --- dtype and device ------------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Module:

@@ -25,11 +25,11 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative("lr", lr, "learning rate")
-        check_non_negative("lr_decay", lr_decay, "lr_decay value")
-        check_non_negative("weight_decay", weight_decay, "weight_decay value")
-        check_non_negative("initial_accumulator_value", initial_accumulator_value, "initial_accumulator_value value")
-        check_non_negative("eps", eps, "epsilon value")
+        check_non_negative(lr, "learning rate")
+        check_non_negative(lr_decay, "lr_decay value")
+        check_non_negative(weight_decay, "weight_decay value")
+        check_non_negative(initial_accumulator_value, "initial_accumulator_value value")
+        check_non_negative(eps, "epsilon value")
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,

@@ -26,12 +26,12 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative("lr", lr, "learning rate")
-        check_non_negative("eps", eps, "epsilon value")
+        check_non_negative(lr, "learning rate")
+        check_non_negative(eps, "epsilon value")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        check_non_negative("weight_decay", weight_decay, "weight_decay value")
+        check_non_negative(weight_decay, "weight_decay value")
         defaults = {
             "lr": lr,
             "betas": tuple(betas),

@@ -10,7 +10,8 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tinygrad_bn.function import no_grad
+from tinygrad_bn.autograd import clear_grads
+from tinygrad_bn.function import enable_grad
 from tinygrad_bn.tensor import Tensor, full_like
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -71,24 +72,12 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: to None (the default), or to zeros in place."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    if param.grad.grad_fn is not None:  # a gradient built with create_graph=True
-                        param.grad = param.grad.detach()
-                    with no_grad():
-                        param.grad.zero_()
+        clear_grads((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss first."""
         loss = None
         if closure is not None:
-            from tinygrad_bn.function import enable_grad
-
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
@@ -155,13 +144,13 @@ class Optimizer:
             for ours, theirs in zip(self.param_groups, groups)
             for index, param in zip(theirs["params"], ours["params"])
         }
-        self.state = {}
+        state = {}  # built whole before it replaces ours, so a bad entry leaves the optimizer as it was
         for key, values in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which no group holds")
             param = by_index[int(key)]
-            self.state[param] = {
-                name: value.detach().to(param.dtype).to(param.device).clone() if isinstance(value, Tensor) else value
-                for name, value in values.items()
-            }
+            state[param] = {name: _state_copy(value, param) for name, value in values.items()}
+        self.state = state
         for ours, theirs in zip(self.param_groups, groups):
             ours.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
 
@@ -174,6 +163,13 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def _state_copy(value: Any, param: Tensor) -> Any:
+    """A loaded state entry: a tensor becomes a dense copy with the parameter's dtype and device."""
+    if not isinstance(value, Tensor):
+        return value
+    return value.detach().to(param.dtype).to(param.device).clone().contiguous()
+
+
 def check_gradient(optimizer: str, param: Tensor) -> None:
     """A parameter's gradient must match it in shape, dtype and device."""
     grad = param.grad
@@ -184,7 +180,7 @@ def check_gradient(optimizer: str, param: Tensor) -> None:
         )
 
 
-def check_non_negative(name: str, value: float, label: str | None = None) -> None:
-    """PyTorch's hyperparameter checks: ``Invalid <label>: <value>`` for a negative value."""
+def check_non_negative(value: float, what: str) -> None:
+    """PyTorch's hyperparameter checks: ``Invalid <what>: <value>`` for a negative value."""
     if not 0.0 <= value:
-        raise ValueError(f"Invalid {label or name}: {value}")
+        raise ValueError(f"Invalid {what}: {value}")

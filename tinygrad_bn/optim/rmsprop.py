@@ -26,11 +26,11 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative("lr", lr, "learning rate")
-        check_non_negative("eps", eps, "epsilon value")
-        check_non_negative("momentum", momentum, "momentum value")
-        check_non_negative("weight_decay", weight_decay, "weight_decay value")
-        check_non_negative("alpha", alpha, "alpha value")
+        check_non_negative(lr, "learning rate")
+        check_non_negative(eps, "epsilon value")
+        check_non_negative(momentum, "momentum value")
+        check_non_negative(weight_decay, "weight_decay value")
+        check_non_negative(alpha, "alpha value")
         defaults = {
             "lr": lr,
             "alpha": alpha,
@@ -46,7 +46,7 @@ class RMSprop(Optimizer):
         square_avgs = [self._state_tensor(p, "square_avg") for p in params]
         buffers = [self._state_tensor(p, "momentum_buffer") for p in params] if group["momentum"] > 0 else None
         grad_avgs = [self._state_tensor(p, "grad_avg") for p in params] if group["centered"] else None
-        self._next_steps(params)
+        self._next_steps(params)  # state["step"] is kept as in PyTorch, though RMSprop's rule does not read it
         optimizer_step(
             "rmsprop",
             params,

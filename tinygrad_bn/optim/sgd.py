@@ -26,9 +26,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_non_negative("lr", lr, "learning rate")
-        check_non_negative("momentum", momentum, "momentum value")
-        check_non_negative("weight_decay", weight_decay, "weight_decay value")
+        check_non_negative(lr, "learning rate")
+        check_non_negative(momentum, "momentum value")
+        check_non_negative(weight_decay, "weight_decay value")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {
