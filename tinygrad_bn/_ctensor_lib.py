@@ -43,9 +43,11 @@ def check(status: int, op: str) -> None:
         raise CTensorError(f"{op}: ctensor failed: {ffi.string(lib.ct_status_string(status)).decode()}")
 
 
-def dense_pointer(array: np.ndarray):
-    """A typed C pointer to a dense array's first element (the buffer protocol refuses a strided one)."""
-    return ffi.from_buffer(_POINTER_TYPES[array.dtype], array)
+def dense_pointers(*arrays: np.ndarray | None) -> list:
+    """Typed C pointers to the first elements of dense arrays of one dtype (the first array's),
+    NULL for None (the buffer protocol refuses a strided array)."""
+    pointer_type, from_buffer, null = _POINTER_TYPES[arrays[0].dtype], ffi.from_buffer, ffi.NULL
+    return [null if array is None else from_buffer(pointer_type, array) for array in arrays]
 
 
 def pointer(array: np.ndarray):

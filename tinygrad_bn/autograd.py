@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Union
 
-from tinygrad_bn.function import enable_grad, no_grad
+from tinygrad_bn.function import Function, no_grad, swap_grad_mode
 
 if TYPE_CHECKING:
-    from tinygrad_bn.function import Function
     from tinygrad_bn.tensor import Tensor
 
 
@@ -20,15 +19,6 @@ Node = Union["Function", "Tensor"]  # an op that produced a tensor, or a leaf te
 
 def _node(tensor: Tensor) -> Node:
     return tensor._grad_fn if tensor._grad_fn is not None else tensor
-
-
-def _edges(node: Node) -> tuple[tuple[tuple[int, ...], Node], ...]:
-    """(input shape, input node) for each input of an op node that wants a gradient."""
-    if getattr(node, "edges", None) is None:  # a leaf
-        return ()
-    return tuple(
-        (shape, edge) for shape, edge, needs in zip(node.input_shapes, node.edges, node.needs_input_grad) if needs
-    )
 
 
 def _topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -44,8 +34,11 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
         if id(node) in visited:
             continue
         visited.add(id(node))
+        if not isinstance(node, Function):  # a leaf: nothing before it
+            order.append(node)
+            continue
         stack.append((node, True))
-        stack.extend((edge, False) for _, edge in _edges(node) if id(edge) not in visited)
+        stack.extend([(edge, False) for _, _, edge in node.next_edges if id(edge) not in visited])
     return order
 
 
@@ -54,7 +47,7 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | N
 
     seeds = []
     for index, (output, seed) in enumerate(zip(outputs, grad_outputs)):
-        if not output.requires_grad:
+        if not output._requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if seed is not None and not isinstance(seed, Tensor):
             raise TypeError(f"backward: gradient {index} must be a Tensor, got {type(seed).__name__}")
@@ -65,13 +58,24 @@ def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | N
                     f"{tuple(output.shape)}; pass a gradient of that shape"
                 )
             seed = output.new_ones(output.shape)
-        elif tuple(seed.shape) != tuple(output.shape):
+        elif seed.shape != output.shape:
             raise RuntimeError(
                 f"backward: gradient of shape {tuple(seed.shape)} does not match the output's shape "
                 f"{tuple(output.shape)}"
             )
-        seeds.append(seed.to(output.dtype))
+        seeds.append(seed if seed._dtype is output._dtype else seed.to(output.dtype))
     return seeds
+
+
+def _leads_to(order: list[Node], target_nodes: set[int]) -> set[int]:
+    """The ids of the nodes in ``order`` (inputs first) from which some target is reachable."""
+    leading: set[int] = set()
+    for node in order:
+        if id(node) in target_nodes or (
+            isinstance(node, Function) and any(id(edge) in leading for _, _, edge in node.next_edges)
+        ):
+            leading.add(id(node))
+    return leading
 
 
 def _propagate(
@@ -90,12 +94,7 @@ def _propagate(
     roots = [_node(t) for t in outputs]
     order = _topological_order(roots)
     target_nodes = None if targets is None else {id(_node(t)) for t in targets}
-    if target_nodes is not None:  # only walk the part of the graph that leads to a target
-        leads_to_target: dict[int, bool] = {}
-        for node in order:
-            leads_to_target[id(node)] = id(node) in target_nodes or any(
-                leads_to_target.get(id(edge), False) for _, edge in _edges(node)
-            )
+    leading = None if target_nodes is None else _leads_to(order, target_nodes)
     grads: dict[int, Tensor] = {}
     # Node ids whose pending gradient is a tensor nothing else refers to: a leaf may keep it as
     # its .grad without a copy. Seeds (the caller's), views and a tensor handed to two inputs are not.
@@ -103,51 +102,56 @@ def _propagate(
     for root, seed in zip(roots, seeds):
         grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
     captured: dict[int, Tensor] = {}
-    with enable_grad() if create_graph else no_grad():
+    recording = swap_grad_mode(create_graph)
+    try:
         for node in reversed(order):
-            grad = grads.pop(id(node), None)
+            key = id(node)
+            grad = grads.pop(key, None)
             if grad is None:
                 continue
-            if target_nodes is not None:
-                if id(node) in target_nodes:
-                    captured[id(node)] = grad
-                if not leads_to_target[id(node)]:
+            if leading is not None:
+                if key in target_nodes:
+                    captured[key] = grad
+                if key not in leading:
                     continue
-            owned = id(node) in exclusive
-            exclusive.discard(id(node))
-            is_leaf = getattr(node, "edges", None) is None
-            if is_leaf:
-                if target_nodes is None:
+            owned = key in exclusive
+            if not isinstance(node, Function):  # a leaf
+                if leading is None:
                     node._accumulate_grad(grad, owned)
                 continue
-            if target_nodes is None and node.retained_output is not None:
+            if leading is None and node.retained_output is not None:
                 retained = node.retained_output()
                 if retained is not None:
                     retained._accumulate_grad(grad)
-            input_grads = node.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            wanted = _wanted(node, input_grads)
-            returned = [id(g) for g in wanted if g is not None]
-            for (shape, edge), input_grad in zip(_edges(node), wanted):
-                if input_grad is None:
-                    continue
-                summed = input_grad if input_grad.shape == shape else input_grad.sum_to_size(shape)
-                if id(edge) in grads:
-                    grads[id(edge)] = grads[id(edge)] + summed
-                    exclusive.add(id(edge))
-                else:
-                    grads[id(edge)] = summed
-                    fresh = summed is not input_grad or returned.count(id(input_grad)) == 1
-                    if fresh and summed._base is None and (summed is not grad or owned):
-                        exclusive.add(id(edge))
+            _send_input_grads(node, grad, owned, grads, exclusive)
             if not retain_graph:
                 node.release()
+    finally:
+        swap_grad_mode(recording)
     return captured
 
 
-def _wanted(node: Function, input_grads: tuple) -> list:
-    return [g for g, needs in zip(input_grads, node.needs_input_grad) if needs]
+def _send_input_grads(node: Function, grad: Tensor, owned: bool, grads: dict, exclusive: set[int]) -> None:
+    """Run ``node``'s backward and add each input's gradient (summed down to the input's shape,
+    where it was broadcast) to that input's pending one."""
+    input_grads = node.backward(grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    for index, shape, edge in node.next_edges:
+        input_grad = input_grads[index]
+        if input_grad is None:
+            continue
+        key = id(edge)
+        summed = input_grad if input_grad._buffer.shape == shape else input_grad.sum_to_size(shape)
+        pending = grads.get(key)
+        if pending is not None:
+            grads[key] = pending + summed
+            exclusive.add(key)
+            continue
+        grads[key] = summed
+        fresh = summed is not input_grad or sum(input_grads[i] is input_grad for i, _, _ in node.next_edges) == 1
+        if fresh and summed._base is None and (summed is not grad or owned):
+            exclusive.add(key)
 
 
 def _tensor_list(name: str, value: Tensor | Sequence[Tensor]) -> list[Tensor]:

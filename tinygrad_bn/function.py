@@ -25,6 +25,13 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
 
 
+def swap_grad_mode(enabled: bool) -> bool:
+    """Turn graph recording on or off for this thread; returns the previous setting."""
+    previous = getattr(_state, "grad_enabled", True)
+    _state.grad_enabled = enabled
+    return previous
+
+
 class _GradMode:
     """Context manager and decorator, usable as ``@no_grad()`` and as bare ``@no_grad``."""
 
@@ -38,11 +45,10 @@ class _GradMode:
         pass
 
     def __enter__(self) -> None:
-        self._previous = is_grad_enabled()
-        _state.grad_enabled = self.enabled
+        self._previous = swap_grad_mode(self.enabled)
 
     def __exit__(self, *exc_info: object) -> None:
-        _state.grad_enabled = self._previous
+        swap_grad_mode(self._previous)
 
     def __call__(self, function: F) -> F:
         @functools.wraps(function)
@@ -87,13 +93,20 @@ class Function:
     def __init__(self, inputs: tuple[Tensor, ...]):
         # (List comprehensions, not generators: this runs for every op, and they are faster.)
         self.inputs: tuple[Tensor, ...] | None = inputs
-        self.input_shapes = tuple([t.shape for t in inputs])
-        # The graph's edges: each input's producer at this moment (or the input itself, for a
-        # leaf). Held apart from ``inputs`` so an in-place op that later gives an input a new
-        # producer does not rewire gradients recorded before it.
-        self.edges = tuple([t._grad_fn if t._grad_fn is not None else t for t in inputs])
+        self.input_shapes = tuple([t._buffer.shape for t in inputs])
         self.backend = inputs[0].backend
         self.needs_input_grad = tuple([t._requires_grad for t in inputs])
+        # The graph's edges, one per input that wants a gradient: (input index, its shape, its
+        # producer at this moment or the input itself for a leaf). Held apart from ``inputs`` so an
+        # in-place op that later gives an input a new producer does not rewire gradients recorded
+        # before it.
+        self.next_edges = tuple(
+            [
+                (index, t._buffer.shape, t._grad_fn if t._grad_fn is not None else t)
+                for index, t in enumerate(inputs)
+                if t._requires_grad
+            ]
+        )
         self.retained_output: Callable[[], Tensor | None] | None = None
         self._saved: tuple[tuple[Tensor, int], ...] | None = ()
         self._output: tuple | None = None  # (buffer, device, version counter, version at save)
@@ -185,7 +198,7 @@ class Function:
             # Views made while recording remember how to be re-derived from their input, so an
             # in-place write to their base (or through them) can give them a fresh grad_fn.
             out._become_view_of(inputs[0], (inputs[0], cls, params) if recording else None)
-        if recording and any(ctx.needs_input_grad) and out.dtype.is_floating_point:  # ints have no gradient
+        if recording and ctx.next_edges and out._dtype.is_floating_point:  # ints have no gradient
             out._requires_grad = True
             out._grad_fn = ctx
             ctx.bind_output(out)

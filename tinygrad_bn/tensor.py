@@ -266,7 +266,7 @@ class Tensor:
     # --- metadata ----------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self._buffer.shape)
+        return self._buffer.shape  # (the backend contract: a tuple of ints)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or the size of one dim."""

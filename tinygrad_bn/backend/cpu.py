@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from tinygrad_bn._ctensor_lib import check, dense_pointer, ffi, int64_array, lib, pointer
+from tinygrad_bn._ctensor_lib import check, dense_pointers, ffi, int64_array, lib, pointer
 from tinygrad_bn.backend.base import Backend
 
 _UNARY = {
@@ -121,16 +121,12 @@ def _array(value) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else np.array(value)
 
 
-def _dense_pointers(*arrays: np.ndarray | None) -> list:
-    """Typed C pointers to dense arrays, NULL for None (a strided array is refused)."""
-    return [ffi.NULL if array is None else dense_pointer(array) for array in arrays]
-
-
 def _gradient_outputs(x: np.ndarray, channels: int, needs: tuple[bool, bool, bool]) -> tuple:
     """Fresh (dx, dweight, dbias) arrays where ``needs`` asks for them, else None."""
-    dx = np.empty_like(x) if needs[0] else None
-    dweight = np.empty(channels, dtype=x.dtype) if needs[1] else None
-    dbias = np.empty(channels, dtype=x.dtype) if needs[2] else None
+    dtype = x.dtype
+    dx = np.empty(x.shape, dtype) if needs[0] else None  # (np.empty: half of empty_like's cost)
+    dweight = np.empty(channels, dtype) if needs[1] else None
+    dbias = np.empty(channels, dtype) if needs[2] else None
     return dx, dweight, dbias
 
 
@@ -411,12 +407,13 @@ class CPUBackend(Backend):
     ):
         n, channels, spatial = x.shape
         if batch_stats and running_mean is not None and num_batches_tracked is not None:
-            np.add(num_batches_tracked, 1, out=num_batches_tracked)
+            count = num_batches_tracked.item() + 1
+            num_batches_tracked[()] = count  # (a tenth of np.add(..., out=)'s cost on a 0-d array)
             if momentum is None:
-                momentum = 1.0 / int(num_batches_tracked)
-        y = np.empty_like(x)
-        mean, rstd = np.empty(channels, dtype=x.dtype), np.empty(channels, dtype=x.dtype)
-        x_, weight_, bias_, running_mean_, running_var_, y_, mean_, rstd_ = _dense_pointers(
+                momentum = 1.0 / count
+        dtype = x.dtype
+        y, mean, rstd = np.empty(x.shape, dtype), np.empty(channels, dtype), np.empty(channels, dtype)
+        x_, weight_, bias_, running_mean_, running_var_, y_, mean_, rstd_ = dense_pointers(
             x, weight, bias, running_mean, running_var, y, mean, rstd
         )
         status = _BATCH_NORM_FORWARD[x.dtype](
@@ -429,7 +426,7 @@ class CPUBackend(Backend):
     def batch_norm_backward(self, x, grad, mean, rstd, weight, batch_stats, needs):
         n, channels, spatial = x.shape
         dx, dweight, dbias = _gradient_outputs(x, channels, needs)
-        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = _dense_pointers(
+        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = dense_pointers(
             x, grad, mean, rstd, weight, dx, dweight, dbias
         )
         status = _BATCH_NORM_BACKWARD[x.dtype](
@@ -440,9 +437,9 @@ class CPUBackend(Backend):
 
     def group_norm_forward(self, x, weight, bias, eps, centered):
         n, groups, per_group, spatial = x.shape
-        y = np.empty_like(x)
-        mean, rstd = np.empty((n, groups), dtype=x.dtype), np.empty((n, groups), dtype=x.dtype)
-        x_, weight_, bias_, y_, mean_, rstd_ = _dense_pointers(x, weight, bias, y, mean, rstd)
+        dtype = x.dtype
+        y, mean, rstd = np.empty(x.shape, dtype), np.empty((n, groups), dtype), np.empty((n, groups), dtype)
+        x_, weight_, bias_, y_, mean_, rstd_ = dense_pointers(x, weight, bias, y, mean, rstd)
         status = _GROUP_NORM_FORWARD[x.dtype](
             n, groups, per_group, spatial, centered, x_, weight_, bias_, eps, y_, mean_, rstd_
         )
@@ -452,7 +449,7 @@ class CPUBackend(Backend):
     def group_norm_backward(self, x, grad, mean, rstd, weight, centered, needs):
         n, groups, per_group, spatial = x.shape
         dx, dweight, dbias = _gradient_outputs(x, groups * per_group, needs)
-        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = _dense_pointers(
+        x_, grad_, mean_, rstd_, weight_, dx_, dweight_, dbias_ = dense_pointers(
             x, grad, mean, rstd, weight, dx, dweight, dbias
         )
         status = _GROUP_NORM_BACKWARD[x.dtype](
