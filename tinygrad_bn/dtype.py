@@ -38,6 +38,10 @@ _KIND = {bool_: 0, int64: 1, float32: 2, float64: 2}
 def from_numpy_dtype(numpy_dtype: np.dtype) -> DType:
     """The DType stored as ``numpy_dtype``; TypeError for element types we do not hold."""
     try:
+        return _BY_NUMPY[numpy_dtype]  # (a buffer's dtype: no np.dtype() round trip on every new tensor)
+    except (KeyError, TypeError):
+        pass
+    try:
         return _BY_NUMPY[np.dtype(numpy_dtype)]
     except KeyError:
         names = ", ".join(dtype.name for dtype in ALL_DTYPES)

@@ -20,7 +20,7 @@ from tinygrad_bn.function import Function, is_grad_enabled
 
 class _Normalization(Function):
     """Shared backward. Subclasses' forward sets ``view_shape`` (the (A, G, K, S) view the composite
-    backward works on: statistics over ``stat_axes``, one weight per (g, k)), ``kernel_shape``,
+    backward works on: statistics over ``stat_axes``, one weight per (g, k)),
     ``mean``/``rstd`` (buffers), ``eps`` and ``centered``/``batch_stats``."""
 
     stat_axes: tuple[int, ...]
@@ -28,24 +28,26 @@ class _Normalization(Function):
     centered = True
 
     def _prepare(self, x, affine, affine_inputs, kernel_shape):
-        """x as a dense buffer of ``kernel_shape``, and the dense weight and bias buffers (or None)."""
+        """x as a dense buffer of ``kernel_shape`` (kept for the fused backward), and the dense
+        weight and bias buffers (or None)."""
         backend = self.backend
         self.has_weight, self.has_bias = affine_inputs
-        self.kernel_shape = kernel_shape
-        x_tensor = self.inputs[0]
-        self.save_for_backward(x_tensor, self.inputs[1] if self.has_weight else None)
+        self.save_for_backward(self.inputs[0], self.inputs[1] if self.has_weight else None)
         parameters = [backend.contiguous(p) for p in affine]
         weight = parameters[0] if self.has_weight else None
         bias = parameters[-1] if self.has_bias else None
-        return backend.reshape(backend.contiguous(x), kernel_shape, True), weight, bias
+        self.dense_x = backend.reshape(backend.contiguous(x), kernel_shape, True)
+        return self.dense_x, weight, bias
 
     def backward(self, grad):
         x, weight = self.saved_tensors
-        if is_grad_enabled():
-            dx, dweight, dbias = self._composite_backward(grad, x, weight)
-        else:
-            dx, dweight, dbias = self._fused_backward(grad, x, weight)
+        backward = self._composite_backward if is_grad_enabled() else self._fused_backward
+        dx, dweight, dbias = backward(grad, x, weight)
         return (dx,) + ((dweight,) if self.has_weight else ()) + ((dbias,) if self.has_bias else ())
+
+    def release(self) -> None:
+        super().release()
+        self.dense_x = None
 
     def _needs(self) -> tuple[bool, bool, bool]:
         needs = self.needs_input_grad
@@ -54,18 +56,16 @@ class _Normalization(Function):
     def _fused_backward(self, grad, x, weight):
         from tinygrad_bn.tensor import Tensor
 
-        backend, device = self.backend, x.device
-        shape = self.kernel_shape
-        x_buffer = backend.reshape(backend.contiguous(x._buffer), shape, True)
-        grad_buffer = backend.reshape(backend.contiguous(grad._buffer), shape, True)
+        backend, device, x_buffer = self.backend, x.device, self.dense_x
+        grad_buffer = backend.reshape(backend.contiguous(grad._buffer), x_buffer.shape, True)
         weight_buffer = None if weight is None else backend.contiguous(weight._buffer)
-        dx, dweight, dbias = self._kernel_backward(x_buffer, grad_buffer, weight_buffer, self._needs())
+        gradients = self._kernel_backward(x_buffer, grad_buffer, weight_buffer, self._needs())
         # (dweight is None without a weight, so input_shapes[0] only stands in there.)
         shapes = (self.input_shapes[0], self.input_shapes[1 if self.has_weight else 0], self.input_shapes[-1])
-        return tuple(
-            None if b is None else Tensor._wrap(backend.reshape(b, s, True), device)
-            for b, s in zip((dx, dweight, dbias), shapes)
-        )
+        return [
+            None if b is None else Tensor._wrap(b if b.shape == s else backend.reshape(b, s, True), device)
+            for b, s in zip(gradients, shapes)
+        ]
 
     def _composite_backward(self, grad, x, weight):
         """dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy, from Tensor ops (see ctensor/src/norm.c)."""
