@@ -137,7 +137,10 @@ def _send_input_grads(node: Function, grad: Tensor, owned: bool, grads: dict, ex
     input_grads = node.backward(grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    for index, shape, edge in node.next_edges:
+    edges = node.next_edges
+    # (ids of the gradients sent, to spot one tensor sent to two inputs; one edge can't do that)
+    sent = [id(input_grads[index]) for index, _, _ in edges] if len(edges) > 1 else None
+    for index, shape, edge in edges:
         input_grad = input_grads[index]
         if input_grad is None:
             continue
@@ -149,7 +152,7 @@ def _send_input_grads(node: Function, grad: Tensor, owned: bool, grads: dict, ex
             exclusive.add(key)
             continue
         grads[key] = summed
-        fresh = summed is not input_grad or sum(input_grads[i] is input_grad for i, _, _ in node.next_edges) == 1
+        fresh = summed is not input_grad or sent is None or sent.count(id(input_grad)) == 1
         if fresh and summed._base is None and (summed is not grad or owned):
             exclusive.add(key)
 
