@@ -498,3 +498,22 @@ def test_swish_gradient_is_finite_where_beta_x_overflows(dtype):
     x = tb.tensor([-huge, huge], dtype=dtype, requires_grad=True)
     act.swish(x, 2.0).sum().backward()
     assert x.grad.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "gelu", "silu", "leaky_relu", "softplus"])
+@pytest.mark.parametrize("dtype", [tb.int64, tb.bool_])
+def test_float_only_activations_refuse_integer_and_bool_input_like_torch(name, dtype):
+    values = [1, 0, 1]
+    with pytest.raises(NotImplementedError):
+        getattr(TF, name)(torch.tensor(values, dtype=torch.int64 if dtype is tb.int64 else torch.bool))
+    with pytest.raises(NotImplementedError, match=rf"{name}: not implemented for {dtype.name} input \(shape \(3,\)\)"):
+        getattr(act, name)(tb.tensor(values, dtype=dtype))
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "hardtanh_-0.5_2"])
+def test_clamping_activations_keep_an_integer_input_integer_like_torch(name):
+    ours, theirs, _ = FUNCTIONS[name]
+    values = [-7, -1, 0, 1, 2, 3, 9]
+    result, expected = ours(tb.tensor(values)), theirs(torch.tensor(values))
+    assert result.dtype is tb.int64 and expected.dtype is torch.int64
+    assert result.tolist() == expected.tolist()

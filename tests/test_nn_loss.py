@@ -448,3 +448,22 @@ def test_cross_entropy_is_not_differentiable_in_its_weight_like_torch():
 def test_cross_entropy_refuses_an_ignore_index_past_int64():
     with pytest.raises(ValueError, match="ignore_index must fit in int64"):
         loss.cross_entropy(tb.randn(2, 3), tb.tensor([0, 1]), ignore_index=2**70)
+
+
+@pytest.mark.parametrize("function", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("weight_dtype", [tb.float64, tb.int64])
+def test_class_index_losses_refuse_a_weight_of_another_dtype_like_torch(function, weight_dtype):
+    logits, target = tb.zeros(2, 3), tb.tensor([0, 2])
+    torch_dtype = torch.float64 if weight_dtype is tb.float64 else torch.int64
+    with pytest.raises(RuntimeError):
+        getattr(F, function)(torch.zeros(2, 3), torch.tensor([0, 2]), weight=torch.ones(3, dtype=torch_dtype))
+    with pytest.raises(RuntimeError, match=f"{function}: weight is {weight_dtype.name} but the input .* is float32"):
+        getattr(loss, function)(logits, target, weight=tb.ones(3, dtype=weight_dtype))
+
+
+def test_probability_target_cross_entropy_promotes_a_float64_weight_like_torch():
+    probabilities = [[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]]
+    ours = loss.cross_entropy(tb.zeros(2, 3), tb.tensor(probabilities), weight=tb.ones(3, dtype=tb.float64))
+    theirs = F.cross_entropy(torch.zeros(2, 3), torch.tensor(probabilities), weight=torch.ones(3, dtype=torch.float64))
+    assert ours.dtype is tb.float64 and theirs.dtype is torch.float64
+    assert abs(ours.item() - theirs.item()) < 1e-12

@@ -51,7 +51,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     # NOTE: the clamped branch is detached, so it passes no gradient, not even at the bounds; a
     # NaN counts as inside (its gradient passes), as in PyTorch.
     outside = (input <= min_val) | (input >= max_val)
-    return input.where(~outside, input.detach().clamp(min_val, max_val))
+    bounded = input.detach().clamp(min_val, max_val)  # an integer input stays integer: bounds truncate
+    return input.where(~outside, bounded if input.dtype.is_floating_point else bounded.to(input.dtype))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -63,6 +64,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(x) = x for x > 0, negative_slope·x otherwise; the gradient at 0 is negative_slope."""
     _reject_inplace("leaky_relu", inplace)
+    _require_float("leaky_relu", input)
     return input.where(input > 0, input * negative_slope)
 
 
@@ -82,23 +84,33 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return input.where(input > 0, input * slope)
 
 
-def _fused(op: type[fused.Activation], input: Tensor, **params: float) -> Tensor:
-    """A fused activation (one kernel pass each way); integer inputs become the default float first."""
-    return op.apply(input if input.dtype.is_floating_point else input.float(), **params)
+def _require_float(op: str, input: Tensor) -> None:
+    """Activations PyTorch computes for floating inputs only refuse the others (NotImplementedError, as there)."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"{op}: not implemented for {input.dtype.name} input (shape {tuple(input.shape)}); "
+            "expected a floating point tensor"
+        )
+
+
+def _fused(name: str, op: type[fused.Activation], input: Tensor, **params: float) -> Tensor:
+    """A fused activation (one kernel pass each way), for floating inputs only."""
+    _require_float(name, input)
+    return op.apply(input, **params)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(x) = x for x > 0, α·(eˣ − 1) otherwise; the gradient at 0 is α (a NaN takes the
     linear branch, as in PyTorch)."""
     _reject_inplace("elu", inplace)
-    return _fused(fused.ExponentialLinear, input, alpha=alpha, scale=1.0)
+    return _fused("elu", fused.ExponentialLinear, input, alpha=alpha, scale=1.0)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU(x) = scale·(max(0, x) + min(0, α·(eˣ − 1))) with α = SELU_ALPHA ≈ 1.6733 and
     scale = SELU_SCALE ≈ 1.0507; the gradient at 0 is scale·α."""
     _reject_inplace("selu", inplace)
-    return _fused(fused.ExponentialLinear, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
+    return _fused("selu", fused.ExponentialLinear, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def _check_approximate(approximate: str) -> None:
@@ -110,13 +122,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (``approximate='none'``), or
     0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (``approximate='tanh'``)."""
     _check_approximate(approximate)
-    return _fused(fused.Gelu if approximate == "none" else fused.GeluTanh, input)
+    return _fused("gelu", fused.Gelu if approximate == "none" else fused.GeluTanh, input)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU(x) = x·σ(x)."""
     _reject_inplace("silu", inplace)
-    return _fused(fused.Swish, input, beta=1.0)
+    return _fused("silu", fused.Swish, input, beta=1.0)
 
 
 def swish(input: Tensor, beta: float | Tensor) -> Tensor:
@@ -124,11 +136,12 @@ def swish(input: Tensor, beta: float | Tensor) -> Tensor:
     then x·σ(β·x) is composed from Tensor ops so β gets its gradient)."""
     if isinstance(beta, Tensor):
         return input * (input * beta).sigmoid()
-    return _fused(fused.Swish, input, beta=float(beta))
+    return _fused("swish", fused.Swish, input, beta=float(beta))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(x) = log(1 + e^(β·x))/β, and x itself where β·x > threshold (PyTorch's linear regime)."""
+    _require_float("softplus", input)
     scaled = input * beta
     linear = scaled > threshold
     # NOTE: exp only sees min(β·x, threshold), so the branch not taken stays finite (no inf·0 NaN);

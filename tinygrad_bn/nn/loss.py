@@ -150,6 +150,15 @@ def _class_weight(name: str, weight: Tensor | None, input: Tensor, class_dim: in
     return weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
 
 
+def _check_index_weight_dtype(name: str, weight: Tensor | None, input: Tensor) -> None:
+    """With class-index targets the class weights must have the input's dtype (PyTorch casts nothing there)."""
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"{name}: weight is {weight.dtype.name} but the input of shape {tuple(input.shape)} is "
+            f"{input.dtype.name}; expected the same dtype (weight.to(input.dtype))"
+        )
+
+
 def _check_class_indices(name: str, input: Tensor, target: Tensor, class_dim: int) -> None:
     """Class-index targets are int64 with the input's shape less its class dim."""
     if target.dtype is not dtypes.int64:
@@ -200,6 +209,7 @@ def _class_index_loss(
     """
     class_dim = _class_dim(name, log_probs)
     class_weight = _class_weight(name, weight, log_probs, class_dim)
+    _check_index_weight_dtype(name, weight, log_probs)
     indices, kept = _valid_class_indices(name, log_probs, target, class_dim, ignore_index)
     kept_values = kept.to(log_probs.dtype)
     target_weight = kept_values if weight is None else weight[indices] * kept_values
@@ -220,13 +230,14 @@ def _fused_cross_entropy(
     _check_reduction(reduction)
     class_dim = _class_dim("cross_entropy", input)
     _class_weight("cross_entropy", weight, input, class_dim)  # shape check
+    _check_index_weight_dtype("cross_entropy", weight, input)
     _check_class_indices("cross_entropy", input, target, class_dim)
     if not -(2**63) <= ignore_index < 2**63:
         raise ValueError(f"cross_entropy: ignore_index must fit in int64, got {ignore_index}")
     if weight is not None:
         if weight.requires_grad and is_grad_enabled():
             raise RuntimeError("cross_entropy: the loss is not differentiable with respect to weight (PyTorch's rule)")
-        weight = weight.detach().to(input.dtype)
+        weight = weight.detach()
     options = {"ignore_index": ignore_index, "label_smoothing": label_smoothing, "reduction": reduction}
     return SoftmaxCrossEntropy.apply(input, target, *([] if weight is None else [weight]), **options)
 
