@@ -860,26 +860,28 @@ class Tensor:
         batch dims broadcast."""
         if not isinstance(other, Tensor):
             raise TypeError(f"matmul: expected a Tensor, got {type(other).__name__}")
-        if self.ndim == 0 or other.ndim == 0:
-            raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes {self.shape} and {other.shape}")
-        if not (self.dtype.is_floating_point and other.dtype.is_floating_point):
+        shape, other_shape = self.shape, other.shape
+        if not shape or not other_shape:
+            raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes {shape} and {other_shape}")
+        if not (self._dtype.is_floating_point and other._dtype.is_floating_point):
             raise TypeError(f"matmul: expected floating point tensors, got {self.dtype} and {other.dtype}")
-        a = self.unsqueeze(0) if self.ndim == 1 else self
-        b = other.unsqueeze(-1) if other.ndim == 1 else other
-        if a.shape[-1] != b.shape[-2]:
+        a = self.unsqueeze(0) if len(shape) == 1 else self
+        b = other.unsqueeze(-1) if len(other_shape) == 1 else other
+        a_shape, b_shape = a.shape, b.shape
+        if a_shape[-1] != b_shape[-2]:
             raise ValueError(
-                f"matmul: shapes {self.shape} and {other.shape} are not aligned: "
-                f"{a.shape[-1]} (dim {self.ndim - 1}) != {b.shape[-2]} (dim {max(other.ndim - 2, 0)})"
+                f"matmul: shapes {shape} and {other_shape} are not aligned: "
+                f"{a_shape[-1]} (dim {len(shape) - 1}) != {b_shape[-2]} (dim {max(len(other_shape) - 2, 0)})"
             )
-        if a.ndim > 2 or b.ndim > 2:
-            _broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
-        if a.dtype is not b.dtype:
-            dtype = dtypes.promote_types(a.dtype, b.dtype)
+        if len(a_shape) > 2 or len(b_shape) > 2:
+            _broadcast_shape("matmul", a_shape[:-2], b_shape[:-2])
+        if a._dtype is not b._dtype:
+            dtype = dtypes.promote_types(a._dtype, b._dtype)
             a, b = a.to(dtype), b.to(dtype)
         out = Matmul.apply(a, b)
-        if self.ndim == 1:
+        if len(shape) == 1:
             out = out.squeeze(-2)
-        if other.ndim == 1:
+        if len(other_shape) == 1:
             out = out.squeeze(-1)
         return out
 
