@@ -5,8 +5,8 @@
 
 ctensor loads the ICD loader at run time (``libOpenCL.so.1``, or the file named by
 ``$TINYGRAD_BN_OPENCL_LIBRARY``), so tinygrad_bn builds and runs where OpenCL is absent. Tensors on
-``"cl"`` devices need the OpenCL backend, which is not part of tinygrad_bn yet: asking for one
-raises an error that says what is there and what is missing.
+``"cl:N"`` live on device N (``tinygrad_bn.backend.opencl``); where OpenCL or that device is missing,
+asking for one raises an error that says what is there and what is missing.
 """
 
 from __future__ import annotations
@@ -79,7 +79,5 @@ def missing_backend_message(device: str, index: int | None) -> str:
     if not is_available():
         return f"device {device}: OpenCL is not available here: {unavailable_reason()}"
     found = devices()
-    if index is not None and index >= len(found):
-        return f"device {device}: there are {len(found)} OpenCL device(s) (cl:0 .. cl:{len(found) - 1})"
     listed = ", ".join(f"cl:{d.index} {d.name} ({d.platform})" for d in found)
-    return f"device {device}: OpenCL devices are present ({listed}), but the OpenCL backend is not implemented yet"
+    return f"device {device}: there are {len(found)} OpenCL device(s): {listed or 'none'}"

@@ -396,7 +396,7 @@ class Tensor:
                 dtype = arg
         out = self
         if device is not None and Device(device) != self._device:
-            get_backend(Device(device))  # raises the clear "not available" error
+            out = movement.ToDevice.apply(out, device=Device(device))
         if dtype is not None and dtypes.to_dtype(dtype) is not self.dtype:
             out = elementwise.Cast.apply(out, dtype=dtypes.to_dtype(dtype))
         return out
