@@ -123,7 +123,7 @@ def test_a_build_failure_raises_with_the_build_log(monkeypatch):
 def test_float64_needs_cl_khr_fp64():
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
-    backend = OpenCLBackend(0, "no-fp64 stand-in", fp64=False)
+    backend = OpenCLBackend(0, "no-fp64 stand-in", fp64=False, local_memory=False)
     with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
         backend.full((2,), 1.0, np.float64)
 
@@ -348,17 +348,30 @@ def test_arg_extremum_picks_the_first_and_nan_wins(op):
 # --- matmul -----------------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["matmul_tiled", "matmul_direct"])
+def matmul_kernel(request, monkeypatch):
+    """Both matmul kernels, whichever this device would choose."""
+    monkeypatch.setattr(get_backend(CL), "matmul_kernel", request.param)
+
+
 @pytest.mark.parametrize("dtype", FLOATS, ids=str)
 @pytest.mark.parametrize(
     "shapes",
-    [((1, 1), (1, 1)), ((33, 17), (17, 65)), ((2, 40, 3), (3, 70)), ((3, 1, 5, 4), (2, 4, 6)), ((5, 0), (0, 3))],
-    ids=["1x1", "edges", "batched_by_matrix", "broadcast_batch", "k0"],
+    [
+        ((1, 1), (1, 1)),
+        ((33, 17), (17, 65)),
+        ((2, 40, 3), (3, 70)),
+        ((3, 1, 5, 4), (2, 4, 6)),
+        ((5, 0), (0, 3)),
+        ((70, 130), (130, 9)),
+    ],
+    ids=["1x1", "edges", "batched_by_matrix", "broadcast_batch", "k0", "several_tiles"],
 )
-def test_matmul(shapes, dtype):
+def test_matmul(shapes, dtype, matmul_kernel):
     check_same(lambda a, b: a @ b, values(*shapes[0], dtype=dtype.numpy), values(*shapes[1], dtype=dtype.numpy))
 
 
-def test_matmul_reads_transposed_and_sliced_operands_without_a_copy():
+def test_matmul_reads_transposed_and_sliced_operands_without_a_copy(matmul_kernel):
     check_same(lambda a, b: a.T @ b[:, 1::2], values(50, 37), values(50, 90, seed=1))
 
 

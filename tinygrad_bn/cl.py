@@ -2,6 +2,7 @@
 
     tb.cl.is_available()    # an ICD loader, a driver and at least one device are present
     tb.cl.devices()         # [CLDevice(index=0, name='pthread-haswell-...', platform='Portable Computing ...', ...)]
+    tb.cl.synchronize()     # wait until the work queued on "cl" is done (for timing)
 
 ctensor loads the ICD loader at run time (``libOpenCL.so.1``, or the file named by
 ``$TINYGRAD_BN_OPENCL_LIBRARY``), so tinygrad_bn builds and runs where OpenCL is absent. Tensors on
@@ -31,6 +32,7 @@ class CLDevice:
     compute_units: int
     global_memory: int  # bytes
     fp64: bool  # cl_khr_fp64: float64 kernels can run
+    local_memory: bool  # dedicated __local memory (GPUs); CPU drivers emulate it with cached memory
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,6 +71,7 @@ def devices() -> list[CLDevice]:
                 compute_units=int(info.compute_units),
                 global_memory=int(info.global_memory),
                 fp64=bool(info.has_fp64),
+                local_memory=bool(info.local_memory),
             )
         )
     return found
@@ -81,3 +84,14 @@ def missing_backend_message(device: str, index: int | None) -> str:
     found = devices()
     listed = ", ".join(f"cl:{d.index} {d.name} ({d.platform})" for d in found)
     return f"device {device}: there are {len(found)} OpenCL device(s): {listed or 'none'}"
+
+
+def synchronize(device: str = "cl") -> None:
+    """Wait until every kernel queued on ``device`` has run (kernels run asynchronously; reading a
+    value waits by itself, so only timing needs this)."""
+    from tinygrad_bn.backend import Device, get_backend
+
+    target = Device(device)
+    if target.type != "cl":
+        raise ValueError(f"synchronize: expected an OpenCL device such as 'cl' or 'cl:1', got {device!r}")
+    get_backend(target).queue.finish()

@@ -310,6 +310,7 @@ typedef struct {
     int64_t compute_units;
     int64_t global_memory; /* bytes */
     int has_fp64;          /* the device reports cl_khr_fp64 */
+    int local_memory;      /* __local memory is dedicated on-chip memory (GPUs), not cached global memory */
 } ct_cl_device;
 
 int ct_cl_open(const char *library_path);

@@ -138,12 +138,14 @@ int ct_cl_device_info(int64_t index, ct_cl_device *info)
         status = platform_string(runtime.device_platforms[index], CL_PLATFORM_NAME, info->platform,
                                  sizeof info->platform);
     if (status != CT_OK) return status;
-    cl_uint units = 0;
+    cl_uint units = 0, local_type = 0;
     cl_ulong memory = 0;
     if (runtime.get_device_info(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS ||
-        runtime.get_device_info(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof memory, &memory, NULL) != CL_SUCCESS)
+        runtime.get_device_info(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof memory, &memory, NULL) != CL_SUCCESS ||
+        runtime.get_device_info(device, CL_DEVICE_LOCAL_MEM_TYPE, sizeof local_type, &local_type, NULL) != CL_SUCCESS)
         return CT_ERR_UNAVAILABLE;
     info->compute_units = units;
+    info->local_memory = local_type == CL_LOCAL;
     info->global_memory = (int64_t)memory;
     char extensions[8192];
     status = device_string(device, CL_DEVICE_EXTENSIONS, extensions, sizeof extensions);

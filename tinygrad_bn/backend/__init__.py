@@ -84,7 +84,7 @@ def _open_cl_backend(device: Device) -> Backend:
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
     info = found[device.index]
-    backend = _CL_BACKENDS[device.index] = OpenCLBackend(device.index, info.name, info.fp64)
+    backend = _CL_BACKENDS[device.index] = OpenCLBackend(device.index, info.name, info.fp64, info.local_memory)
     return backend
 
 

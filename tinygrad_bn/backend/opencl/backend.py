@@ -40,7 +40,7 @@ _REDUCE = {
     "reduce_groups": "BBliiDDiDDl",
     "arg_extremum": "BBliiDDlll",
 }
-_MATMUL = {"matmul": "BBlllBlllllliDDD"}
+_MATMUL = {"matmul_tiled": "BBlllBlllllliDDD", "matmul_direct": "BBlllBlllllliDDD"}
 _NN = {
     "activation_forward": "BBiTTTl",
     "activation_backward": "BBBiTTTl",
@@ -75,8 +75,8 @@ _BINARY_CODES = {
 _COMPARE_CODES = {name: code for code, name in enumerate(["eq", "ne", "lt", "le", "gt", "ge"])}
 _REDUCE_CODES = {"sum": 0, "max": 1, "min": 2}
 _ACTIVATION_CODES = {name: code for code, name in enumerate(["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh"])}
-_MATMUL_GROUP = 8  # matmul.cl's GROUP: work-groups of 8 x 8, each computing a TILE x TILE block
-_MATMUL_TILE = 32
+_MATMUL_GROUP = 8  # matmul.cl's GROUP: work-groups of 8 x 8 work-items,
+_MATMUL_BLOCK = (8, 4)  # each computing 8 columns x ROWS rows of the output
 _ELEMENTWISE_GROUP = 64
 _REDUCTION_GROUP = 256  # the .cl files' GROUP_MAX
 _ITEMS_PER_OUTPUT_BELOW = 16  # reductions this short run one work-item per output
@@ -105,7 +105,7 @@ def _class_layout(shape: tuple[int, ...]) -> tuple[int, int, int]:
 class OpenCLBackend(Backend):
     """The contract on OpenCL device ``index`` (``"cl:<index>"``)."""
 
-    def __init__(self, index: int, name: str, fp64: bool):
+    def __init__(self, index: int, name: str, fp64: bool, local_memory: bool):
         self.name = f"cl:{index}"
         self.device_name = name
         self.queue = DeviceQueue(index, fp64, name)
@@ -117,6 +117,8 @@ class OpenCLBackend(Backend):
         self.group = min(_ELEMENTWISE_GROUP, largest)
         self.reduction_group = min(_REDUCTION_GROUP, 1 << (largest.bit_length() - 1))
         self._bad_target = None  # cross entropy's flag buffer, made on first use
+        # NOTE: staging tiles in __local memory pays only where it is on-chip memory (see matmul.cl)
+        self.matmul_kernel = "matmul_tiled" if local_memory else "matmul_direct"
 
     # --- plumbing -------------------------------------------------------------------------
     def _kernel(self, family: str, dtype: np.dtype, name: str) -> Kernel:
@@ -428,8 +430,9 @@ class OpenCLBackend(Backend):
         a_batch = _broadcast_strides(a.view(a.shape[:-2], a.strides[:-2]), batch_shape)
         b_batch = _broadcast_strides(b.view(b.shape[:-2], b.strides[:-2]), batch_shape)
         dims, (a_batch, b_batch) = coalesce(batch_shape, a_batch, b_batch)
-        groups = (-(-n // _MATMUL_TILE) * _MATMUL_GROUP, -(-m // _MATMUL_TILE) * _MATMUL_GROUP, math.prod(batch_shape))
-        kernel = self._kernel("matmul", a.dtype, "matmul")
+        columns, rows = _MATMUL_BLOCK
+        groups = (-(-n // columns), -(-m // rows), math.prod(batch_shape))  # work-items (rounded up to groups)
+        kernel = self._kernel("matmul", a.dtype, self.matmul_kernel)
         kernel(groups, (_MATMUL_GROUP, _MATMUL_GROUP, 1), out.allocation.address, a.allocation.address, a.offset,
                a.strides[-2], a.strides[-1], b.allocation.address, b.offset, b.strides[-2], b.strides[-1], m, n, k,
                len(dims), dims8(dims), dims8(a_batch), dims8(b_batch))  # fmt: skip
