@@ -101,6 +101,29 @@ def test_module_to_moves_parameters_and_buffers():
     assert model[1].num_batches_tracked.dtype is tb.int64
 
 
+def test_load_state_dict_and_copy_take_values_from_another_device():
+    cpu_model = tb.nn.Sequential(tb.nn.Linear(3, 4), tb.nn.BatchNorm1d(4))
+    cl_model = tb.nn.Sequential(tb.nn.Linear(3, 4), tb.nn.BatchNorm1d(4)).to("cl")
+    cl_model.load_state_dict(cpu_model.state_dict())
+    for name, value in cpu_model.state_dict().items():
+        assert cl_model.state_dict()[name].device == CL
+        np.testing.assert_array_equal(cl_model.state_dict()[name].numpy(), value.numpy())
+    target = tb.zeros(2, 3, device=CL)
+    target.copy_(tb.tensor([1.0, 2.0, 3.0]))
+    assert target.tolist() == [[1.0, 2.0, 3.0]] * 2
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "xavier_normal_", "orthogonal_", "sparse_", "trunc_normal_"])
+def test_init_fills_a_cl_tensor_as_a_cpu_one(name):
+    filled = []
+    for device in ("cpu", CL):
+        tb.manual_seed(0)
+        tensor = tb.empty(6, 4, device=device)
+        getattr(tb.nn.init, name)(tensor, *([0.5] if name == "sparse_" else []))
+        filled.append(tensor.numpy())
+    assert_close(filled[1], filled[0])
+
+
 def test_a_device_buffer_is_released_with_its_last_view():
     x = tb.ones(1000, device=CL)
     allocation = weakref.ref(x._buffer.allocation)
@@ -319,6 +342,18 @@ def test_clamp_and_composite_ops():
 )
 def test_reductions_over_axes_of_a_permuted_view(op, dims, dtype):
     check_same(lambda t: getattr(t.permute(1, 0, 2), op)(dims), values(6, 5, 40, dtype=dtype.numpy))
+
+
+@given(
+    shape=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    data=st.data(),
+    op=st.sampled_from(["sum", "amax", "amin"]),
+    keepdim=st.booleans(),
+)
+def test_reductions_over_any_axes_of_any_permutation(shape, data, op, keepdim):
+    order = data.draw(st.permutations(range(len(shape))))
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1)))))
+    check_same(lambda t: getattr(t.permute(*order), op)(axes or None, keepdim=keepdim), values(*shape))
 
 
 @pytest.mark.parametrize("keepdim", [False, True])

@@ -1210,8 +1210,8 @@ class Tensor:
         return self.fill_(0)
 
     def copy_(self, source: Tensor) -> Tensor:
-        """Write ``source`` (broadcast to this shape) into this tensor."""
-        return self._inplace("copy_", lambda x: _overwritten(x, source.to(x.dtype)), source)
+        """Write ``source`` (broadcast to this shape, from any device) into this tensor."""
+        return self._inplace("copy_", lambda x: _overwritten(x, source.to(x.device, x.dtype)), source)
 
     def __iadd__(self, other: Operand) -> Tensor:
         return self.add_(other)
