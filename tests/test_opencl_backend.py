@@ -231,6 +231,16 @@ def test_movement_and_indexing(name):
     check_same(MOVEMENTS[name], values(2, 3, 4))
 
 
+def test_eight_dims_that_cannot_merge_and_the_limit_past_them():
+    order = (7, 5, 3, 1, 6, 4, 2, 0)  # no two neighbours stay neighbours in memory
+    check_same(
+        lambda t: (t.permute(*order) * 2).sum((1, 6)) + t.permute(*order).amax(7, keepdim=True).sum(),
+        values(*[2, 3] * 4),
+    )
+    with pytest.raises(NotImplementedError, match="has 9 dims that cannot be merged; kernels take at most 8"):
+        tb.ones(*[2] * 9, device=CL).permute(8, 6, 4, 2, 0, 7, 5, 3, 1) * 2
+
+
 def test_view_without_a_copy_is_refused_as_on_the_cpu():
     with pytest.raises(RuntimeError, match="cannot be viewed"):
         tb.ones(3, 4, device=CL).T.view(12)

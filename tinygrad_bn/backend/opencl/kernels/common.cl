@@ -26,22 +26,35 @@
 #define TO_T(v) ((T)(v))
 #endif
 
-/* The element offsets, in three operands, of the output's dense index i. */
+/*
+ * The element offsets, in three operands, of the output's dense index i: dims from the innermost
+ * (ndim - 1) out, unrolled so that every vector component is a constant; the outermost dim needs
+ * no division (what is left of i is its coordinate), so a 1-d layout costs one multiply-add.
+ */
+#define STRIDED_STEP(d, sd)                                  \
+    if (ndim > d) {                                          \
+        long coordinate = i % shape.sd;                      \
+        i /= shape.sd;                                       \
+        o0 += coordinate * strides0.sd;                      \
+        o1 += coordinate * strides1.sd;                      \
+        o2 += coordinate * strides2.sd;                      \
+    }
+
 inline void strided_offsets(long i, int ndim, long8 shape, long8 strides0, long8 strides1, long8 strides2,
                             long *offset0, long *offset1, long *offset2)
 {
-    long sizes[8], s0[8], s1[8], s2[8];
-    vstore8(shape, 0, sizes);
-    vstore8(strides0, 0, s0);
-    vstore8(strides1, 0, s1);
-    vstore8(strides2, 0, s2);
     long o0 = 0, o1 = 0, o2 = 0;
-    for (int d = ndim - 1; d >= 0; d--) {
-        long coordinate = i % sizes[d];
-        i /= sizes[d];
-        o0 += coordinate * s0[d];
-        o1 += coordinate * s1[d];
-        o2 += coordinate * s2[d];
+    STRIDED_STEP(7, s7)
+    STRIDED_STEP(6, s6)
+    STRIDED_STEP(5, s5)
+    STRIDED_STEP(4, s4)
+    STRIDED_STEP(3, s3)
+    STRIDED_STEP(2, s2)
+    STRIDED_STEP(1, s1)
+    if (ndim > 0) {
+        o0 += i * strides0.s0;
+        o1 += i * strides1.s0;
+        o2 += i * strides2.s0;
     }
     *offset0 += o0;
     *offset1 += o1;
