@@ -72,7 +72,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=3e-3, help="the one-cycle schedule's peak learning rate")
-    parser.add_argument("--device", default="cpu", help="only 'cpu' has a backend for now")
+    parser.add_argument("--device", default="cpu", help="'cpu', or an OpenCL device: 'cl' or 'cl:N'")
     parser.add_argument("--save", type=Path, default=None, help="write a checkpoint here after training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="a few batches of a small subset (for CI)")

@@ -64,7 +64,15 @@ def test_mnist_smoke_trains_and_saves_a_checkpoint_that_loads(tmp_path, mnist_ro
     assert len(optimizer.state) == len(list(model.parameters()))
 
 
-def test_mnist_refuses_a_device_without_a_backend():
-    result = run_example("mnist_mlp.py", "--device", "cl")
+def test_mnist_smoke_trains_on_an_opencl_device(mnist_root):
+    if not tb.cl.is_available():  # (a skip fails the session in CI, which installs PoCL)
+        pytest.skip(f"OpenCL is not available: {tb.cl.unavailable_reason()}")
+    result = run_example("mnist_mlp.py", "--smoke", "--device", "cl", "--data-dir", str(mnist_root))
+    assert result.returncode == 0, result.stderr
+    assert final_accuracy(result) > 30.0
+
+
+def test_mnist_refuses_a_device_that_is_not_there():
+    result = run_example("mnist_mlp.py", "--device", "cl:99")
     assert result.returncode == 2
-    assert "--device cl" in result.stderr and "OpenCL" in result.stderr
+    assert "--device cl:99" in result.stderr and "OpenCL" in result.stderr

@@ -2,11 +2,12 @@
 
     tb.cl.is_available()    # an ICD loader, a driver and at least one device are present
     tb.cl.devices()         # [CLDevice(index=0, name='pthread-haswell-...', platform='Portable Computing ...', ...)]
+    tb.cl.synchronize()     # wait until the work queued on "cl" is done (for timing)
 
 ctensor loads the ICD loader at run time (``libOpenCL.so.1``, or the file named by
 ``$TINYGRAD_BN_OPENCL_LIBRARY``), so tinygrad_bn builds and runs where OpenCL is absent. Tensors on
-``"cl"`` devices need the OpenCL backend, which is not part of tinygrad_bn yet: asking for one
-raises an error that says what is there and what is missing.
+``"cl:N"`` live on device N (``tinygrad_bn.backend.opencl``); where OpenCL or that device is missing,
+asking for one raises an error that says what is there and what is missing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class CLDevice:
     compute_units: int
     global_memory: int  # bytes
     fp64: bool  # cl_khr_fp64: float64 kernels can run
+    local_memory: bool  # dedicated __local memory (GPUs); CPU drivers emulate it with cached memory
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,6 +71,7 @@ def devices() -> list[CLDevice]:
                 compute_units=int(info.compute_units),
                 global_memory=int(info.global_memory),
                 fp64=bool(info.has_fp64),
+                local_memory=bool(info.local_memory),
             )
         )
     return found
@@ -79,7 +82,16 @@ def missing_backend_message(device: str, index: int | None) -> str:
     if not is_available():
         return f"device {device}: OpenCL is not available here: {unavailable_reason()}"
     found = devices()
-    if index is not None and index >= len(found):
-        return f"device {device}: there are {len(found)} OpenCL device(s) (cl:0 .. cl:{len(found) - 1})"
     listed = ", ".join(f"cl:{d.index} {d.name} ({d.platform})" for d in found)
-    return f"device {device}: OpenCL devices are present ({listed}), but the OpenCL backend is not implemented yet"
+    return f"device {device}: there are {len(found)} OpenCL device(s): {listed or 'none'}"
+
+
+def synchronize(device: str = "cl") -> None:
+    """Wait until every kernel queued on ``device`` has run (kernels run asynchronously; reading a
+    value waits by itself, so only timing needs this)."""
+    from tinygrad_bn.backend import Device, get_backend
+
+    target = Device(device)
+    if target.type != "cl":
+        raise ValueError(f"synchronize: expected an OpenCL device such as 'cl' or 'cl:1', got {device!r}")
+    get_backend(target).queue.finish()

@@ -89,6 +89,7 @@ class Function:
     """
 
     is_view = False  # movement ops whose output may alias the input's memory
+    output_device = None  # set by forward where the output lives elsewhere than the inputs (ToDevice)
 
     def __init__(self, inputs: tuple[Tensor, ...]):
         # (List comprehensions, not generators: this runs for every op, and they are faster.)
@@ -191,7 +192,7 @@ class Function:
                     f"{cls.__name__}: expected all tensors on the same device, got {device} and {tensor.device}"
                 )
         ctx = cls(inputs)
-        out = Tensor._wrap(ctx.forward(*[t._buffer for t in inputs], **params), device)
+        out = Tensor._wrap(ctx.forward(*[t._buffer for t in inputs], **params), ctx.output_device or device)
         ctx.inputs = None
         recording = is_grad_enabled()
         if cls.is_view and ctx.backend.shares_memory(out._buffer, inputs[0]._buffer):

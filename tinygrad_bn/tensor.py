@@ -396,7 +396,7 @@ class Tensor:
                 dtype = arg
         out = self
         if device is not None and Device(device) != self._device:
-            get_backend(Device(device))  # raises the clear "not available" error
+            out = movement.ToDevice.apply(out, device=Device(device))
         if dtype is not None and dtypes.to_dtype(dtype) is not self.dtype:
             out = elementwise.Cast.apply(out, dtype=dtypes.to_dtype(dtype))
         return out
@@ -1212,8 +1212,8 @@ class Tensor:
         return self.fill_(0)
 
     def copy_(self, source: Tensor) -> Tensor:
-        """Write ``source`` (broadcast to this shape) into this tensor."""
-        return self._inplace("copy_", lambda x: _overwritten(x, source.to(x.dtype)), source)
+        """Write ``source`` (broadcast to this shape, from any device) into this tensor."""
+        return self._inplace("copy_", lambda x: _overwritten(x, source.to(x.device, x.dtype)), source)
 
     def __iadd__(self, other: Operand) -> Tensor:
         return self.add_(other)

@@ -310,6 +310,7 @@ typedef struct {
     int64_t compute_units;
     int64_t global_memory; /* bytes */
     int has_fp64;          /* the device reports cl_khr_fp64 */
+    int local_memory;      /* __local memory is dedicated on-chip memory (GPUs), not cached global memory */
 } ct_cl_device;
 
 int ct_cl_open(const char *library_path);
@@ -317,6 +318,50 @@ const char *ct_cl_error(void);
 int64_t ct_cl_device_count(void);
 /* Device `index` (0 .. ct_cl_device_count() - 1); long strings are cut to fit. */
 int ct_cl_device_info(int64_t index, ct_cl_device *info);
+/*
+ * OpenCL device work (after a successful ct_cl_open). A queue is a context
+ * and an in-order command queue on one device; buffers, programs and kernels
+ * are opaque handles (cl_mem, cl_program, cl_kernel) made on it. A buffer
+ * made from `host` bytes (not NULL) holds a copy of them at once, without
+ * waiting for the queue. Writes and reads block until done (so they wait for
+ * the work queued before them); copies, fills and kernel runs are enqueued in
+ * order.
+ * On failure the reason, with the OpenCL error code, is in ct_cl_last_error()
+ * (per thread). Release functions accept NULL.
+ *
+ * ct_cl_program_build compiles OpenCL C `source` with `options`; a compile
+ * error returns CT_ERR_INVALID_ARGUMENT with the build log in
+ * log[0, log_capacity). ct_cl_kernel_set_arg takes a NULL value for a
+ * __local argument of `size` bytes. ct_cl_kernel_run enqueues a `dims`-D
+ * range (1 to 3) of global[d] work-items, in groups of local[d] (local NULL:
+ * the driver chooses). ct_cl_kernel_launch sets `arg_count` arguments packed
+ * one after another in arg_data, argument i taking arg_sizes[i] bytes (1 to
+ * 128, read as unsigned), then runs the kernel.
+ */
+typedef struct ct_cl_queue ct_cl_queue;
+
+const char *ct_cl_last_error(void);
+int ct_cl_queue_create(int64_t device_index, ct_cl_queue **queue);
+void ct_cl_queue_release(ct_cl_queue *queue);
+int64_t ct_cl_queue_max_work_group_size(const ct_cl_queue *queue);
+int ct_cl_finish(ct_cl_queue *queue);
+int ct_cl_buffer_create(ct_cl_queue *queue, int64_t bytes, const void *host, void **buffer);
+void ct_cl_buffer_release(void *buffer);
+int ct_cl_buffer_write(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, const void *host);
+int ct_cl_buffer_read(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, void *host);
+int ct_cl_buffer_copy(ct_cl_queue *queue, void *source, int64_t source_offset, void *destination,
+                      int64_t destination_offset, int64_t bytes);
+int ct_cl_buffer_fill(ct_cl_queue *queue, void *buffer, const void *pattern, int64_t pattern_size, int64_t offset,
+                      int64_t bytes);
+int ct_cl_program_build(ct_cl_queue *queue, const char *source, const char *options, void **program, char *log,
+                        int64_t log_capacity);
+void ct_cl_program_release(void *program);
+int ct_cl_kernel_create(void *program, const char *name, void **kernel);
+void ct_cl_kernel_release(void *kernel);
+int ct_cl_kernel_set_arg(void *kernel, int64_t index, int64_t size, const void *value);
+int ct_cl_kernel_run(ct_cl_queue *queue, void *kernel, int dims, const int64_t *global, const int64_t *local);
+int ct_cl_kernel_launch(ct_cl_queue *queue, void *kernel, int64_t arg_count, const char *arg_sizes,
+                        const char *arg_data, int dims, const int64_t *global, const int64_t *local);
 /* CDEF_END */
 
 #ifdef __cplusplus

@@ -1,9 +1,9 @@
 /*
  * The OpenCL runtime, loaded at run time: dlopen("libOpenCL.so.1") (the ICD
  * loader) and dlsym the few entry points used, with the CL types they need
- * declared here. No OpenCL headers at build time and no link-time dependency:
+ * declared in opencl_internal.h. No OpenCL headers at build time and no link-time dependency:
  * where OpenCL is absent, ct_cl_open reports why and everything else in
- * ctensor works as before.
+ * ctensor works as before. opencl_device.c builds on the devices listed here.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -11,25 +11,7 @@
 #include <string.h>
 
 #include "ctensor_internal.h"
-
-/* The CL types and constants these calls use (from the OpenCL 1.2 specification). */
-typedef int32_t cl_int;
-typedef uint32_t cl_uint;
-typedef uint64_t cl_ulong;
-typedef uint64_t cl_bitfield;
-typedef struct cl_platform_opaque *cl_platform_id;
-typedef struct cl_device_opaque *cl_device_id;
-
-#define CL_SUCCESS 0
-#define CL_DEVICE_NOT_FOUND (-1)
-#define CL_PLATFORM_NOT_FOUND_KHR (-1001)
-#define CL_DEVICE_TYPE_ALL ((cl_bitfield)0xFFFFFFFF)
-#define CL_PLATFORM_NAME 0x0902
-#define CL_DEVICE_NAME 0x102B
-#define CL_DEVICE_VERSION 0x102F
-#define CL_DEVICE_MAX_COMPUTE_UNITS 0x1002
-#define CL_DEVICE_GLOBAL_MEM_SIZE 0x101F
-#define CL_DEVICE_EXTENSIONS 0x1030
+#include "opencl_internal.h"
 
 #define CT_CL_MAX_DEVICES 64
 
@@ -56,6 +38,13 @@ static int fail(const char *format, const char *detail)
 static void *symbol(const char *name)
 {
     return runtime.library == NULL ? NULL : dlsym(runtime.library, name);
+}
+
+void *ct_cl_symbol(const char *name) { return runtime.opened == 1 ? symbol(name) : NULL; }
+
+cl_device_id ct_cl_device_handle(int64_t index)
+{
+    return runtime.opened == 1 && index >= 0 && index < runtime.device_count ? runtime.devices[index] : NULL;
 }
 
 /* Every device of every platform, in platform order. */
@@ -149,12 +138,14 @@ int ct_cl_device_info(int64_t index, ct_cl_device *info)
         status = platform_string(runtime.device_platforms[index], CL_PLATFORM_NAME, info->platform,
                                  sizeof info->platform);
     if (status != CT_OK) return status;
-    cl_uint units = 0;
+    cl_uint units = 0, local_type = 0;
     cl_ulong memory = 0;
     if (runtime.get_device_info(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL) != CL_SUCCESS ||
-        runtime.get_device_info(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof memory, &memory, NULL) != CL_SUCCESS)
+        runtime.get_device_info(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof memory, &memory, NULL) != CL_SUCCESS ||
+        runtime.get_device_info(device, CL_DEVICE_LOCAL_MEM_TYPE, sizeof local_type, &local_type, NULL) != CL_SUCCESS)
         return CT_ERR_UNAVAILABLE;
     info->compute_units = units;
+    info->local_memory = local_type == CL_LOCAL;
     info->global_memory = (int64_t)memory;
     char extensions[8192];
     status = device_string(device, CL_DEVICE_EXTENSIONS, extensions, sizeof extensions);

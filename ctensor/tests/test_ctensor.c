@@ -1542,10 +1542,41 @@ static void test_cl_runtime_without_a_loader(void)
     check(strcmp(ct_status_string(CT_ERR_UNAVAILABLE), "unavailable") == 0, "status string of CT_ERR_UNAVAILABLE");
 }
 
+/* Without a runtime, device work is refused with a reason, and NULL handles are never dereferenced. */
+static void test_cl_device_work_without_a_runtime(void)
+{
+    ct_cl_queue *queue = (ct_cl_queue *)1;
+    check(ct_cl_queue_create(0, &queue) == CT_ERR_UNAVAILABLE && queue == NULL, "no queue without a runtime");
+    check(strstr(ct_cl_last_error(), "not open") != NULL, "the reason says the runtime is not open: %s",
+          ct_cl_last_error());
+    check(ct_cl_queue_create(0, NULL) == CT_ERR_INVALID_ARGUMENT, "ct_cl_queue_create refuses a NULL out");
+    void *handle = NULL;
+    char log[16];
+    int64_t global[1] = {1};
+    check(ct_cl_buffer_create(NULL, 8, NULL, &handle) == CT_ERR_INVALID_ARGUMENT, "buffer without a queue");
+    check(ct_cl_buffer_write(NULL, NULL, 0, 8, log) == CT_ERR_INVALID_ARGUMENT, "write without a queue");
+    check(ct_cl_buffer_read(NULL, NULL, 0, 8, log) == CT_ERR_INVALID_ARGUMENT, "read without a queue");
+    check(ct_cl_buffer_copy(NULL, NULL, 0, NULL, 0, 8) == CT_ERR_INVALID_ARGUMENT, "copy without a queue");
+    check(ct_cl_buffer_fill(NULL, NULL, log, 4, 0, 8) == CT_ERR_INVALID_ARGUMENT, "fill without a queue");
+    check(ct_cl_program_build(NULL, "", "", &handle, log, sizeof log) == CT_ERR_INVALID_ARGUMENT,
+          "build without a queue");
+    check(ct_cl_kernel_create(NULL, "f", &handle) == CT_ERR_INVALID_ARGUMENT, "kernel without a program");
+    check(ct_cl_kernel_set_arg(NULL, 0, 4, log) == CT_ERR_INVALID_ARGUMENT, "argument without a kernel");
+    check(ct_cl_kernel_run(NULL, NULL, 1, global, NULL) == CT_ERR_INVALID_ARGUMENT, "run without a queue");
+    check(ct_cl_kernel_launch(NULL, NULL, 0, NULL, NULL, 1, global, NULL) == CT_ERR_INVALID_ARGUMENT,
+          "launch without a kernel");
+    check(ct_cl_finish(NULL) == CT_ERR_INVALID_ARGUMENT, "finish without a queue");
+    ct_cl_queue_release(NULL);
+    ct_cl_buffer_release(NULL);
+    ct_cl_program_release(NULL);
+    ct_cl_kernel_release(NULL);
+}
+
 int main(void)
 {
     test_runtime();
     test_cl_runtime_without_a_loader();
+    test_cl_device_work_without_a_runtime();
     test_matmul_errors();
     test_matmul_kdim_zero_writes_zeros();
     test_matmul_small_shapes();

@@ -1,20 +1,34 @@
 """Devices and the backends that serve them.
 
-``"cpu"`` is always here. ``"cl"``/``"cl:N"`` name OpenCL devices, served once an OpenCL
-backend registers itself; until then asking for one is a clear error.
+``"cpu"`` is always here. ``"cl:N"`` is OpenCL device N (``tb.cl.devices()`` lists them), served by
+the OpenCL backend, made on first use; plain ``"cl"`` means device ``$TINYGRAD_BN_CL_DEVICE`` (an
+index), or 0. Where OpenCL or that device is missing, asking for it is a clear error.
 """
 
 from __future__ import annotations
 
+import os
+
 from tinygrad_bn.backend.base import Backend
 from tinygrad_bn.backend.cpu import CPUBackend
 
-_BACKENDS: dict[str, Backend] = {"cpu": CPUBackend()}
+_CPU_BACKEND = CPUBackend()
+_CL_BACKENDS: dict[int, Backend] = {}
 KNOWN_DEVICE_TYPES = ("cpu", "cl")
+CL_DEVICE_ENV = "TINYGRAD_BN_CL_DEVICE"
+
+
+def default_cl_index() -> int:
+    """The device plain ``"cl"`` means: ``$TINYGRAD_BN_CL_DEVICE``, or 0."""
+    value = os.environ.get(CL_DEVICE_ENV, "0")
+    if not value.isdigit():
+        raise ValueError(f"{CL_DEVICE_ENV} must be a device index (0, 1, ...), got {value!r}")
+    return int(value)
 
 
 class Device:
-    """A device name such as ``cpu`` or ``cl:1`` (compares equal to its string)."""
+    """A device name such as ``cpu`` or ``cl:1`` (compares equal to its string). ``"cl"`` is read as
+    ``"cl:<default index>"`` (see ``default_cl_index``), as a tensor on it reports the device it is on."""
 
     __slots__ = ("index", "type")
 
@@ -28,7 +42,7 @@ class Device:
         if kind not in KNOWN_DEVICE_TYPES or (index and not index.isdigit()) or (kind == "cpu" and index):
             raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cl' or 'cl:N'")
         self.type = kind
-        self.index = int(index) if index else None
+        self.index = int(index) if index else (default_cl_index() if kind == "cl" else None)
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -55,12 +69,23 @@ CPU = Device("cpu")
 
 def get_backend(device: Device) -> Backend:
     """The backend serving ``device``; RuntimeError when none is available."""
-    try:
-        return _BACKENDS[device.type]
-    except KeyError:
-        from tinygrad_bn.cl import missing_backend_message
+    if device.type == "cpu":
+        return _CPU_BACKEND
+    backend = _CL_BACKENDS.get(device.index)
+    return backend if backend is not None else _open_cl_backend(device)
 
-        raise RuntimeError(missing_backend_message(str(device), device.index)) from None
+
+def _open_cl_backend(device: Device) -> Backend:
+    from tinygrad_bn import cl
+
+    found = cl.devices()
+    if device.index >= len(found):
+        raise RuntimeError(cl.missing_backend_message(str(device), device.index))
+    from tinygrad_bn.backend.opencl import OpenCLBackend
+
+    info = found[device.index]
+    backend = _CL_BACKENDS[device.index] = OpenCLBackend(device.index, info.name, info.fp64, info.local_memory)
+    return backend
 
 
 __all__ = ["CPU", "Backend", "Device", "get_backend"]

@@ -403,7 +403,9 @@ def sparse_(tensor: tb.Tensor, sparsity: float, std: float = 0.01, generator: tb
     zeros_per_column = math.ceil(sparsity * rows)  # NOTE: as PyTorch, so ceil(0.3 * 10) = 4 (3.0000000000000004)
     values = _normal_draws("sparse_", tensor, 0.0, std, generator)
     if zeros_per_column > 0 and columns > 0:
-        zero_rows = [tb.randperm(rows, generator=generator)[:zeros_per_column] for _ in range(columns)]
-        column_of = tb.arange(columns).reshape(1, columns).expand(zeros_per_column, columns)
+        zero_rows = [
+            tb.randperm(rows, generator=generator, device=tensor.device)[:zeros_per_column] for _ in range(columns)
+        ]
+        column_of = tb.arange(columns, device=tensor.device).reshape(1, columns).expand(zeros_per_column, columns)
         values[tb.stack(zero_rows, dim=1), column_of] = 0
     return _write(tensor, values)

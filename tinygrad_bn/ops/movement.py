@@ -60,6 +60,19 @@ class Contiguous(Function):
         return grad
 
 
+class ToDevice(Function):
+    """A copy of x on another device (through the host); its gradient goes back the same way."""
+
+    def forward(self, x, device=None):
+        from tinygrad_bn.backend import get_backend
+
+        self.source, self.output_device = self.inputs[0].device, device
+        return get_backend(device).from_numpy(self.backend.to_numpy(x))
+
+    def backward(self, grad):
+        return grad.to(self.source)
+
+
 class Clone(Function):
     def forward(self, x):
         return self.backend.cast(x, x.dtype)
