@@ -377,6 +377,13 @@ def test_a_long_sum_is_accurate():
     assert abs(total - np.sum(array, dtype=np.float64)) < 1e-6 * array.size
 
 
+@pytest.mark.parametrize("length", [3, 1000], ids=["work_item_per_output", "work_group_per_output"])
+def test_sums_with_infinities_are_infinite_not_nan(length):
+    array = np.ones((4, length), np.float32)
+    array[0, 0], array[1, 1], array[2, :2], array[3, -1] = np.inf, -np.inf, (np.inf, -np.inf), np.nan
+    check_same(lambda t: t.sum(1), array, grad=False)  # [inf, -inf, nan, nan]
+
+
 def test_max_and_min_propagate_nan():
     array = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, -1.0]], np.float32)
     check_same(lambda t: t.amax(1) + t.amin(0).sum(), array, grad=False)
