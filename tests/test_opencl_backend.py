@@ -334,6 +334,13 @@ def test_integer_and_bool_ops():
     check_same(lambda x, y: x.max(0)[0] - y.min(), a, b)
 
 
+def test_integer_powers_and_negative_exponents():
+    check_same(lambda x, y: x ** y.abs(), np.array([[3, -2, 0], [7, 5, -9]]), np.array([2, 0, 5]))
+    for device in ("cpu", CL):
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+            tb.tensor([2, 3], device=device) ** tb.tensor([1, -1], device=device)
+
+
 def test_where_with_a_broadcast_condition():
     check_same(lambda c, a, b: tb.where(c > 0, a, b.T), values(3, 1), values(3, 4, seed=1), values(4, 3, seed=2))
 
