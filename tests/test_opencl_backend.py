@@ -143,12 +143,27 @@ def test_a_build_failure_raises_with_the_build_log(monkeypatch):
         queue.program("broken", np.dtype(np.float32), {})
 
 
-def test_float64_needs_cl_khr_fp64():
+def test_float64_needs_cl_khr_fp64(device_without_fp64):
+    with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
+        tb.full((2,), 1.0, dtype=tb.float64, device="cl")
+
+
+@pytest.fixture
+def device_without_fp64(monkeypatch):
+    """cl:0 served by a backend that believes the device has no cl_khr_fp64."""
+    from tinygrad_bn import backend
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
-    backend = OpenCLBackend(0, "no-fp64 stand-in", fp64=False, local_memory=False)
-    with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
-        backend.full((2,), 1.0, np.float64)
+    monkeypatch.setitem(backend._CL_BACKENDS, 0, OpenCLBackend(0, "no-fp64 stand-in", fp64=False, local_memory=False))
+
+
+def test_float64_values_reach_a_device_without_fp64_as_float32(device_without_fp64):
+    array = np.array([[1.0, 1 / 3], [-2.5, 1e-40]])
+    for moved in (tb.tensor(array).to("cl", tb.float32), tb.zeros(2, 2, device="cl").copy_(tb.tensor(array))):
+        assert moved.device == CL and moved.dtype is tb.float32
+        np.testing.assert_array_equal(moved.numpy(), array.astype(np.float32))
+    back = tb.tensor(array, dtype=tb.float32, device="cl").to("cpu", tb.float64)
+    np.testing.assert_array_equal(back.numpy(), array.astype(np.float32).astype(np.float64))
 
 
 def test_a_training_step_never_waits_for_the_device(monkeypatch):
