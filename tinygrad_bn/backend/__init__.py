@@ -78,12 +78,12 @@ def get_backend(device: Device) -> Backend:
 def _open_cl_backend(device: Device) -> Backend:
     from tinygrad_bn import cl
 
-    found = cl.devices()
-    if device.index >= len(found):
+    # (by index, not position: devices() leaves out a device whose properties cannot be read)
+    info = next((found for found in cl.devices() if found.index == device.index), None)
+    if info is None:
         raise RuntimeError(cl.missing_backend_message(str(device), device.index))
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
-    info = found[device.index]
     backend = _CL_BACKENDS[device.index] = OpenCLBackend(device.index, info.name, info.fp64, info.local_memory)
     return backend
 
