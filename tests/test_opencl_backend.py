@@ -143,6 +143,24 @@ def test_a_build_failure_raises_with_the_build_log(monkeypatch):
         queue.program("broken", np.dtype(np.float32), {})
 
 
+def test_device_transfers_past_a_buffers_end_are_refused():
+    from tinygrad_bn._ctensor_lib import ffi, lib
+
+    queue, x = get_backend(CL).queue.queue, tb.zeros(4, device=CL)  # 16 bytes
+    buffer, host, pattern = x._buffer.allocation.handle, np.ones(8, np.float32), np.ones(1, np.float32)
+    assert lib.ct_cl_buffer_read(queue, buffer, 4, 16, ffi.from_buffer(host)) == lib.CT_ERR_INVALID_ARGUMENT
+    assert "bytes [4, 4 + 16) run past the buffer's 16 bytes" in ffi.string(lib.ct_cl_last_error()).decode()
+    assert lib.ct_cl_buffer_write(queue, buffer, 0, 32, ffi.from_buffer(host)) == lib.CT_ERR_INVALID_ARGUMENT
+    assert lib.ct_cl_buffer_fill(queue, buffer, ffi.from_buffer(pattern), 4, 8, 12) == lib.CT_ERR_INVALID_ARGUMENT
+    assert lib.ct_cl_buffer_copy(queue, buffer, 8, buffer, 0, 16) == lib.CT_ERR_INVALID_ARGUMENT
+    assert x.tolist() == [0.0] * 4 and host.tolist() == [1.0] * 8
+
+
+def test_a_buffer_past_the_largest_allocation_is_a_memory_error():
+    with pytest.raises(MemoryError, match="larger than the device's largest allocation"):
+        tb.empty(1 << 60, dtype=tb.bool_, device=CL)
+
+
 def test_float64_needs_cl_khr_fp64(device_without_fp64):
     with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
         tb.full((2,), 1.0, dtype=tb.float64, device="cl")
