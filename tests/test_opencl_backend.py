@@ -287,6 +287,30 @@ def test_setitem_at_index_tensors():
     np.testing.assert_array_equal(cl.numpy(), cpu.numpy())
 
 
+EMPTY_CASES = {
+    "elementwise": lambda t: (t * 2 + 1).exp().relu(),
+    "sum_over_the_empty_dim": lambda t: t.sum(0) + t.sum(1).sum(),
+    "softmax": lambda t: t.softmax(1) + t.log_softmax(0),
+    "activation": lambda t: tb.nn.functional.gelu(t).sigmoid(),
+    "matmul": lambda t: t @ t.T,
+    "layer_norm": lambda t: tb.nn.functional.layer_norm(t, t.shape[1:]),
+    "cat_and_pad": lambda t: tb.pad(tb.cat([t, t], dim=1), (1, 1)),
+    "mask": lambda t: t[t > 0],
+}
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (3, 0)], ids=["no_rows", "no_columns"])
+@pytest.mark.parametrize("name", EMPTY_CASES)
+def test_empty_tensors_through_ops_and_their_gradients(name, shape):
+    check_same(EMPTY_CASES[name], np.zeros(shape, np.float32))
+
+
+def test_empty_batches_through_the_fused_losses_and_norms():
+    check_same(lambda t: tb.nn.functional.cross_entropy(t, tb.zeros(0, dtype=tb.int64, device=t.device)), values(0, 4))
+    check_same(lambda t: tb.nn.functional.group_norm(t, 2), values(0, 4, 3))
+    check_same(lambda t: tb.nn.functional.batch_norm(t, None, None, training=True), values(4, 0, 3))
+
+
 # --- elementwise -----------------------------------------------------------------------------------
 
 UNARY = {
