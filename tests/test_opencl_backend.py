@@ -10,6 +10,8 @@ PoCL compiles each program in about a second; the backend builds each once per p
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -198,6 +200,26 @@ def test_a_training_step_never_waits_for_the_device(monkeypatch):
         tb.nn.CrossEntropyLoss()(model(x), target).backward()
         optimizer.step()
     assert reads == []
+
+
+def test_threads_launching_kernels_together_get_their_own_results():
+    """Run in a subprocess: before the device lock, threads mixed one kernel's arguments and crashed."""
+    program = (
+        "import threading, numpy as np, tinygrad_bn as tb\n"
+        "wrong = []\n"
+        "def work(seed):\n"
+        "    a_np = np.random.default_rng(seed).standard_normal(1000).astype(np.float32)\n"
+        "    a = tb.tensor(a_np, device='cl')\n"
+        "    for _ in range(200):\n"
+        "        if not np.allclose((a * a + a).numpy(), a_np * a_np + a_np):\n"
+        "            wrong.append(seed)\n"
+        "threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print('wrong', wrong)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "wrong []", (done.returncode, done.stdout, done.stderr)
 
 
 # --- memory and movement ---------------------------------------------------------------------------
