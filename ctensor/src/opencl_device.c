@@ -210,26 +210,29 @@ void ct_cl_buffer_release(void *buffer)
     if (buffer != NULL && api.loaded) api.release_buffer((cl_mem)buffer);
 }
 
-int ct_cl_buffer_write(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, const void *host)
+/* A blocking write (host -> buffer) or read (buffer -> host) of bytes [offset, offset + bytes). */
+static int transfer(const char *what, ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, void *host,
+                    int writing)
 {
     if (queue == NULL || buffer == NULL || offset < 0 || bytes < 0 || (bytes > 0 && host == NULL))
-        return refuse("ct_cl_buffer_write");
-    int status = check_range(buffer, offset, bytes, "ct_cl_buffer_write");
+        return refuse(what);
+    int status = check_range(buffer, offset, bytes, what);
     if (status != CT_OK || bytes == 0) return status;
-    cl_int code = api.write_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes, host, 0,
-                                   NULL, NULL);
-    return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueWriteBuffer", code);
+    cl_int code = writing ? api.write_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes,
+                                             host, 0, NULL, NULL)
+                          : api.read_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes,
+                                            host, 0, NULL, NULL);
+    return code == CL_SUCCESS ? CT_OK : cl_failure(writing ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", code);
+}
+
+int ct_cl_buffer_write(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, const void *host)
+{
+    return transfer("ct_cl_buffer_write", queue, buffer, offset, bytes, (void *)host, 1); /* (only read from) */
 }
 
 int ct_cl_buffer_read(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, void *host)
 {
-    if (queue == NULL || buffer == NULL || offset < 0 || bytes < 0 || (bytes > 0 && host == NULL))
-        return refuse("ct_cl_buffer_read");
-    int status = check_range(buffer, offset, bytes, "ct_cl_buffer_read");
-    if (status != CT_OK || bytes == 0) return status;
-    cl_int code = api.read_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes, host, 0,
-                                  NULL, NULL);
-    return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueReadBuffer", code);
+    return transfer("ct_cl_buffer_read", queue, buffer, offset, bytes, host, 0);
 }
 
 int ct_cl_buffer_copy(ct_cl_queue *queue, void *source, int64_t source_offset, void *destination,
