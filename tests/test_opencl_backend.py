@@ -10,6 +10,8 @@ PoCL compiles each program in about a second; the backend builds each once per p
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -143,12 +145,45 @@ def test_a_build_failure_raises_with_the_build_log(monkeypatch):
         queue.program("broken", np.dtype(np.float32), {})
 
 
-def test_float64_needs_cl_khr_fp64():
+def test_device_transfers_past_a_buffers_end_are_refused():
+    from tinygrad_bn._ctensor_lib import ffi, lib
+
+    queue, x = get_backend(CL).queue.queue, tb.zeros(4, device=CL)  # 16 bytes
+    buffer, host, pattern = x._buffer.allocation.handle, np.ones(8, np.float32), np.ones(1, np.float32)
+    assert lib.ct_cl_buffer_read(queue, buffer, 4, 16, ffi.from_buffer(host)) == lib.CT_ERR_INVALID_ARGUMENT
+    assert "bytes [4, 4 + 16) run past the buffer's 16 bytes" in ffi.string(lib.ct_cl_last_error()).decode()
+    assert lib.ct_cl_buffer_write(queue, buffer, 0, 32, ffi.from_buffer(host)) == lib.CT_ERR_INVALID_ARGUMENT
+    assert lib.ct_cl_buffer_fill(queue, buffer, ffi.from_buffer(pattern), 4, 8, 12) == lib.CT_ERR_INVALID_ARGUMENT
+    assert lib.ct_cl_buffer_copy(queue, buffer, 8, buffer, 0, 16) == lib.CT_ERR_INVALID_ARGUMENT
+    assert x.tolist() == [0.0] * 4 and host.tolist() == [1.0] * 8
+
+
+def test_a_buffer_past_the_largest_allocation_is_a_memory_error():
+    with pytest.raises(MemoryError, match="larger than the device's largest allocation"):
+        tb.empty(1 << 60, dtype=tb.bool_, device=CL)
+
+
+def test_float64_needs_cl_khr_fp64(device_without_fp64):
+    with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
+        tb.full((2,), 1.0, dtype=tb.float64, device="cl")
+
+
+@pytest.fixture
+def device_without_fp64(monkeypatch):
+    """cl:0 served by a backend that believes the device has no cl_khr_fp64."""
+    from tinygrad_bn import backend
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
-    backend = OpenCLBackend(0, "no-fp64 stand-in", fp64=False, local_memory=False)
-    with pytest.raises(TypeError, match="has no cl_khr_fp64: float64 tensors cannot live there"):
-        backend.full((2,), 1.0, np.float64)
+    monkeypatch.setitem(backend._CL_BACKENDS, 0, OpenCLBackend(0, "no-fp64 stand-in", fp64=False, local_memory=False))
+
+
+def test_float64_values_reach_a_device_without_fp64_as_float32(device_without_fp64):
+    array = np.array([[1.0, 1 / 3], [-2.5, 1e-40]])
+    for moved in (tb.tensor(array).to("cl", tb.float32), tb.zeros(2, 2, device="cl").copy_(tb.tensor(array))):
+        assert moved.device == CL and moved.dtype is tb.float32
+        np.testing.assert_array_equal(moved.numpy(), array.astype(np.float32))
+    back = tb.tensor(array, dtype=tb.float32, device="cl").to("cpu", tb.float64)
+    np.testing.assert_array_equal(back.numpy(), array.astype(np.float32).astype(np.float64))
 
 
 def test_a_training_step_never_waits_for_the_device(monkeypatch):
@@ -165,6 +200,26 @@ def test_a_training_step_never_waits_for_the_device(monkeypatch):
         tb.nn.CrossEntropyLoss()(model(x), target).backward()
         optimizer.step()
     assert reads == []
+
+
+def test_threads_launching_kernels_together_get_their_own_results():
+    """Run in a subprocess: before the device lock, threads mixed one kernel's arguments and crashed."""
+    program = (
+        "import threading, numpy as np, tinygrad_bn as tb\n"
+        "wrong = []\n"
+        "def work(seed):\n"
+        "    a_np = np.random.default_rng(seed).standard_normal(1000).astype(np.float32)\n"
+        "    a = tb.tensor(a_np, device='cl')\n"
+        "    for _ in range(200):\n"
+        "        if not np.allclose((a * a + a).numpy(), a_np * a_np + a_np):\n"
+        "            wrong.append(seed)\n"
+        "threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print('wrong', wrong)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "wrong []", (done.returncode, done.stdout, done.stderr)
 
 
 # --- memory and movement ---------------------------------------------------------------------------
@@ -254,6 +309,30 @@ def test_setitem_at_index_tensors():
     np.testing.assert_array_equal(cl.numpy(), cpu.numpy())
 
 
+EMPTY_CASES = {
+    "elementwise": lambda t: (t * 2 + 1).exp().relu(),
+    "sum_over_the_empty_dim": lambda t: t.sum(0) + t.sum(1).sum(),
+    "softmax": lambda t: t.softmax(1) + t.log_softmax(0),
+    "activation": lambda t: tb.nn.functional.gelu(t).sigmoid(),
+    "matmul": lambda t: t @ t.T,
+    "layer_norm": lambda t: tb.nn.functional.layer_norm(t, t.shape[1:]),
+    "cat_and_pad": lambda t: tb.pad(tb.cat([t, t], dim=1), (1, 1)),
+    "mask": lambda t: t[t > 0],
+}
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (3, 0)], ids=["no_rows", "no_columns"])
+@pytest.mark.parametrize("name", EMPTY_CASES)
+def test_empty_tensors_through_ops_and_their_gradients(name, shape):
+    check_same(EMPTY_CASES[name], np.zeros(shape, np.float32))
+
+
+def test_empty_batches_through_the_fused_losses_and_norms():
+    check_same(lambda t: tb.nn.functional.cross_entropy(t, tb.zeros(0, dtype=tb.int64, device=t.device)), values(0, 4))
+    check_same(lambda t: tb.nn.functional.group_norm(t, 2), values(0, 4, 3))
+    check_same(lambda t: tb.nn.functional.batch_norm(t, None, None, training=True), values(4, 0, 3))
+
+
 # --- elementwise -----------------------------------------------------------------------------------
 
 UNARY = {
@@ -334,6 +413,13 @@ def test_integer_and_bool_ops():
     check_same(lambda x, y: x.max(0)[0] - y.min(), a, b)
 
 
+def test_integer_powers_and_negative_exponents():
+    check_same(lambda x, y: x ** y.abs(), np.array([[3, -2, 0], [7, 5, -9]]), np.array([2, 0, 5]))
+    for device in ("cpu", CL):
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+            tb.tensor([2, 3], device=device) ** tb.tensor([1, -1], device=device)
+
+
 def test_where_with_a_broadcast_condition():
     check_same(lambda c, a, b: tb.where(c > 0, a, b.T), values(3, 1), values(3, 4, seed=1), values(4, 3, seed=2))
 
@@ -375,6 +461,13 @@ def test_a_long_sum_is_accurate():
     array = np.random.default_rng(0).uniform(0, 1, 1_000_003).astype(np.float32)
     total = tb.tensor(array, device=CL).sum().item()
     assert abs(total - np.sum(array, dtype=np.float64)) < 1e-6 * array.size
+
+
+@pytest.mark.parametrize("length", [3, 1000], ids=["work_item_per_output", "work_group_per_output"])
+def test_sums_with_infinities_are_infinite_not_nan(length):
+    array = np.ones((4, length), np.float32)
+    array[0, 0], array[1, 1], array[2, :2], array[3, -1] = np.inf, -np.inf, (np.inf, -np.inf), np.nan
+    check_same(lambda t: t.sum(1), array, grad=False)  # [inf, -inf, nan, nan]
 
 
 def test_max_and_min_propagate_nan():

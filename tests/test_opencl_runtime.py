@@ -8,6 +8,7 @@ developer machine without OpenCL the device tests skip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -44,6 +45,16 @@ def test_a_cl_index_past_the_devices_is_refused(cl_devices):
     count = len(cl_devices)
     with pytest.raises(RuntimeError, match=rf"device cl:{count}: there are {count} OpenCL device\(s\): cl:0 "):
         tb.zeros(2, device=f"cl:{count}")
+
+
+def test_a_device_is_found_by_its_index_not_its_position_in_the_list(cl_devices, monkeypatch):
+    from tinygrad_bn import backend
+
+    # devices() leaves out a device whose properties cannot be read: here cl:0, so cl:1 comes first
+    monkeypatch.setattr(tb.cl, "devices", lambda: [dataclasses.replace(cl_devices[0], index=1)])
+    monkeypatch.setattr(backend, "_CL_BACKENDS", {})
+    with pytest.raises(RuntimeError, match=r"device cl:0: there are 1 OpenCL device\(s\): cl:1 "):
+        backend.get_backend(tb.Device("cl:0"))
 
 
 def test_without_a_loader_opencl_is_unavailable_with_the_reason(tmp_path):

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 
 from tinygrad_bn._ctensor_lib import ffi, lib
 
 LIBRARY_ENV = "TINYGRAD_BN_OPENCL_LIBRARY"
+_OPEN_LOCK = threading.Lock()  # ct_cl_open fills ctensor's device list: one thread at a time
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ class CLDevice:
 def _open() -> tuple[bool, str]:
     """(opened, why not): the first call loads the runtime; the answer holds for the process."""
     path = os.environ.get(LIBRARY_ENV, "")
-    status = lib.ct_cl_open(path.encode() or ffi.NULL)
-    return status == lib.CT_OK, ffi.string(lib.ct_cl_error()).decode()
+    with _OPEN_LOCK:  # (lru_cache lets threads that call together all run the first call)
+        status = lib.ct_cl_open(path.encode() or ffi.NULL)
+        return status == lib.CT_OK, ffi.string(lib.ct_cl_error()).decode()
 
 
 def is_available() -> bool:

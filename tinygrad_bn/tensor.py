@@ -394,11 +394,16 @@ class Tensor:
                 device = arg
             else:
                 dtype = arg
-        out = self
-        if device is not None and Device(device) != self._device:
+        moves = device is not None and Device(device) != self._device
+        dtype = None if dtype is None or dtypes.to_dtype(dtype) is self.dtype else dtypes.to_dtype(dtype)
+        # A narrowing cast happens before the move, a widening one after: each runs where both dtypes can
+        # live (float64 -> float32 for a device without fp64), and the smaller values travel.
+        cast_first = dtype is not None and dtype.itemsize < self.dtype.itemsize
+        out = elementwise.Cast.apply(self, dtype=dtype) if cast_first else self
+        if moves:
             out = movement.ToDevice.apply(out, device=Device(device))
-        if dtype is not None and dtypes.to_dtype(dtype) is not self.dtype:
-            out = elementwise.Cast.apply(out, dtype=dtypes.to_dtype(dtype))
+        if dtype is not None and not cast_first:
+            out = elementwise.Cast.apply(out, dtype=dtype)
         return out
 
     def cpu(self) -> Tensor:

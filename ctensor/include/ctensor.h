@@ -325,7 +325,8 @@ int ct_cl_device_info(int64_t index, ct_cl_device *info);
  * made from `host` bytes (not NULL) holds a copy of them at once, without
  * waiting for the queue. Writes and reads block until done (so they wait for
  * the work queued before them); copies, fills and kernel runs are enqueued in
- * order.
+ * order. Byte ranges past a buffer's end are refused (CT_ERR_INVALID_ARGUMENT);
+ * a buffer larger than the device's largest allocation is CT_ERR_OUT_OF_MEMORY.
  * On failure the reason, with the OpenCL error code, is in ct_cl_last_error()
  * (per thread). Release functions accept NULL.
  *

@@ -24,6 +24,7 @@ static struct {
     cl_int (*get_device_info)(cl_device_id, cl_uint, size_t, void *, size_t *);
     cl_mem (*create_buffer)(cl_context, cl_bitfield, size_t, void *, cl_int *);
     cl_int (*release_buffer)(cl_mem);
+    cl_int (*get_buffer_info)(cl_mem, cl_uint, size_t, void *, size_t *);
     cl_int (*write_buffer)(cl_command_queue, cl_mem, cl_uint, size_t, size_t, const void *, cl_uint, const cl_event *,
                            cl_event *);
     cl_int (*read_buffer)(cl_command_queue, cl_mem, cl_uint, size_t, size_t, void *, cl_uint, const cl_event *,
@@ -55,17 +56,42 @@ static _Thread_local char last_error[512];
 
 const char *ct_cl_last_error(void) { return last_error; }
 
-/* Records why `what` failed; the status follows the OpenCL code (out of memory, or unavailable). */
+/* Records why `what` failed; the status follows the OpenCL code: out of memory (-4, -5, -6, and -61,
+ * a buffer past the device's largest allocation), or unavailable. */
 static int cl_failure(const char *what, cl_int code)
 {
-    snprintf(last_error, sizeof last_error, "%s failed with OpenCL error %d", what, (int)code);
-    return code == -4 || code == -5 || code == -6 ? CT_ERR_OUT_OF_MEMORY : CT_ERR_UNAVAILABLE;
+    snprintf(last_error, sizeof last_error, "%s failed with OpenCL error %d%s", what, (int)code,
+             code == CL_INVALID_BUFFER_SIZE ? " (larger than the device's largest allocation)" : "");
+    return code == -4 || code == -5 || code == -6 || code == CL_INVALID_BUFFER_SIZE ? CT_ERR_OUT_OF_MEMORY
+                                                                                   : CT_ERR_UNAVAILABLE;
 }
 
 static int refuse(const char *what)
 {
     snprintf(last_error, sizeof last_error, "%s: invalid argument", what);
     return CT_ERR_INVALID_ARGUMENT;
+}
+
+/* Whether the handles came from an opened runtime (a handle made without one is refused, not called through). */
+static int refuse_unless_loaded(const char *what)
+{
+    if (api.loaded) return CT_OK;
+    snprintf(last_error, sizeof last_error, "%s: the OpenCL runtime is not open", what);
+    return CT_ERR_UNAVAILABLE;
+}
+
+/* Whether bytes [offset, offset + bytes) lie inside `buffer` (its size asked of the runtime). */
+static int check_range(void *buffer, int64_t offset, int64_t bytes, const char *what)
+{
+    size_t size = 0;
+    cl_int code = api.get_buffer_info((cl_mem)buffer, CL_MEM_SIZE, sizeof size, &size, NULL);
+    if (code != CL_SUCCESS) return cl_failure(what, code);
+    if ((uint64_t)offset > size || (uint64_t)bytes > size - (uint64_t)offset) {
+        snprintf(last_error, sizeof last_error, "%s: bytes [%lld, %lld + %lld) run past the buffer's %llu bytes",
+                 what, (long long)offset, (long long)offset, (long long)bytes, (unsigned long long)size);
+        return CT_ERR_INVALID_ARGUMENT;
+    }
+    return CT_OK;
 }
 
 #define LOAD(field, name)                                                   \
@@ -85,6 +111,7 @@ static int load_api(void)
     LOAD(get_device_info, "clGetDeviceInfo");
     LOAD(create_buffer, "clCreateBuffer");
     LOAD(release_buffer, "clReleaseMemObject");
+    LOAD(get_buffer_info, "clGetMemObjectInfo");
     LOAD(write_buffer, "clEnqueueWriteBuffer");
     LOAD(read_buffer, "clEnqueueReadBuffer");
     LOAD(copy_buffer, "clEnqueueCopyBuffer");
@@ -183,24 +210,29 @@ void ct_cl_buffer_release(void *buffer)
     if (buffer != NULL && api.loaded) api.release_buffer((cl_mem)buffer);
 }
 
-int ct_cl_buffer_write(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, const void *host)
+/* A blocking write (host -> buffer) or read (buffer -> host) of bytes [offset, offset + bytes). */
+static int transfer(const char *what, ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, void *host,
+                    int writing)
 {
     if (queue == NULL || buffer == NULL || offset < 0 || bytes < 0 || (bytes > 0 && host == NULL))
-        return refuse("ct_cl_buffer_write");
-    if (bytes == 0) return CT_OK;
-    cl_int code = api.write_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes, host, 0,
-                                   NULL, NULL);
-    return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueWriteBuffer", code);
+        return refuse(what);
+    int status = check_range(buffer, offset, bytes, what);
+    if (status != CT_OK || bytes == 0) return status;
+    cl_int code = writing ? api.write_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes,
+                                             host, 0, NULL, NULL)
+                          : api.read_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes,
+                                            host, 0, NULL, NULL);
+    return code == CL_SUCCESS ? CT_OK : cl_failure(writing ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", code);
+}
+
+int ct_cl_buffer_write(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, const void *host)
+{
+    return transfer("ct_cl_buffer_write", queue, buffer, offset, bytes, (void *)host, 1); /* (only read from) */
 }
 
 int ct_cl_buffer_read(ct_cl_queue *queue, void *buffer, int64_t offset, int64_t bytes, void *host)
 {
-    if (queue == NULL || buffer == NULL || offset < 0 || bytes < 0 || (bytes > 0 && host == NULL))
-        return refuse("ct_cl_buffer_read");
-    if (bytes == 0) return CT_OK;
-    cl_int code = api.read_buffer(queue->queue, (cl_mem)buffer, CL_TRUE, (size_t)offset, (size_t)bytes, host, 0,
-                                  NULL, NULL);
-    return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueReadBuffer", code);
+    return transfer("ct_cl_buffer_read", queue, buffer, offset, bytes, host, 0);
 }
 
 int ct_cl_buffer_copy(ct_cl_queue *queue, void *source, int64_t source_offset, void *destination,
@@ -209,7 +241,9 @@ int ct_cl_buffer_copy(ct_cl_queue *queue, void *source, int64_t source_offset, v
     if (queue == NULL || source == NULL || destination == NULL || source_offset < 0 || destination_offset < 0 ||
         bytes < 0)
         return refuse("ct_cl_buffer_copy");
-    if (bytes == 0) return CT_OK;
+    int status = check_range(source, source_offset, bytes, "ct_cl_buffer_copy (source)");
+    if (status == CT_OK) status = check_range(destination, destination_offset, bytes, "ct_cl_buffer_copy");
+    if (status != CT_OK || bytes == 0) return status;
     cl_int code = api.copy_buffer(queue->queue, (cl_mem)source, (cl_mem)destination, (size_t)source_offset,
                                   (size_t)destination_offset, (size_t)bytes, 0, NULL, NULL);
     return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueCopyBuffer", code);
@@ -221,7 +255,8 @@ int ct_cl_buffer_fill(ct_cl_queue *queue, void *buffer, const void *pattern, int
     if (queue == NULL || buffer == NULL || pattern == NULL || pattern_size <= 0 || offset < 0 || bytes < 0 ||
         offset % pattern_size != 0 || bytes % pattern_size != 0)
         return refuse("ct_cl_buffer_fill");
-    if (bytes == 0) return CT_OK;
+    int status = check_range(buffer, offset, bytes, "ct_cl_buffer_fill");
+    if (status != CT_OK || bytes == 0) return status;
     cl_int code = api.fill_buffer(queue->queue, (cl_mem)buffer, pattern, (size_t)pattern_size, (size_t)offset,
                                   (size_t)bytes, 0, NULL, NULL);
     return code == CL_SUCCESS ? CT_OK : cl_failure("clEnqueueFillBuffer", code);
@@ -251,11 +286,14 @@ int ct_cl_program_build(ct_cl_queue *queue, const char *source, const char *opti
                         int64_t log_capacity)
 {
     if (queue == NULL || source == NULL || program == NULL) return refuse("ct_cl_program_build");
+    *program = NULL;
     if (log != NULL && log_capacity > 0) log[0] = '\0';
     cl_int code = CL_SUCCESS;
     cl_program built = api.create_program(queue->context, 1, &source, NULL, &code);
-    *program = NULL;
-    if (built == NULL || code != CL_SUCCESS) return cl_failure("clCreateProgramWithSource", code);
+    if (built == NULL || code != CL_SUCCESS) {
+        if (built != NULL) api.release_program(built);
+        return cl_failure("clCreateProgramWithSource", code);
+    }
     code = api.build_program(built, 1, &queue->device, options == NULL ? "" : options, NULL, NULL);
     if (code != CL_SUCCESS) {
         build_log(queue, built, log, log_capacity);
@@ -275,6 +313,9 @@ void ct_cl_program_release(void *program)
 int ct_cl_kernel_create(void *program, const char *name, void **kernel)
 {
     if (program == NULL || name == NULL || kernel == NULL) return refuse("ct_cl_kernel_create");
+    *kernel = NULL;
+    int status = refuse_unless_loaded("ct_cl_kernel_create");
+    if (status != CT_OK) return status;
     cl_int code = CL_SUCCESS;
     *kernel = api.create_kernel((cl_program)program, name, &code);
     if (*kernel == NULL || code != CL_SUCCESS) {
@@ -293,6 +334,8 @@ void ct_cl_kernel_release(void *kernel)
 int ct_cl_kernel_set_arg(void *kernel, int64_t index, int64_t size, const void *value)
 {
     if (kernel == NULL || index < 0 || size <= 0) return refuse("ct_cl_kernel_set_arg");
+    int status = refuse_unless_loaded("ct_cl_kernel_set_arg");
+    if (status != CT_OK) return status;
     cl_int code = api.set_kernel_arg((cl_kernel)kernel, (cl_uint)index, (size_t)size, value);
     if (code == CL_SUCCESS) return CT_OK;
     snprintf(last_error, sizeof last_error, "clSetKernelArg(%lld, %lld bytes) failed with OpenCL error %d",
@@ -320,7 +363,8 @@ int ct_cl_kernel_run(ct_cl_queue *queue, void *kernel, int dims, const int64_t *
 int ct_cl_kernel_launch(ct_cl_queue *queue, void *kernel, int64_t arg_count, const char *arg_sizes,
                         const char *arg_data, int dims, const int64_t *global, const int64_t *local)
 {
-    if (kernel == NULL || arg_count < 0 || (arg_count > 0 && (arg_sizes == NULL || arg_data == NULL)))
+    /* (the queue too is checked before any argument is set: a refused launch leaves the kernel as it was) */
+    if (queue == NULL || kernel == NULL || arg_count < 0 || (arg_count > 0 && (arg_sizes == NULL || arg_data == NULL)))
         return refuse("ct_cl_kernel_launch");
     _Alignas(128) unsigned char value[128];
     int64_t offset = 0;

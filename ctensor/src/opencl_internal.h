@@ -24,6 +24,7 @@ typedef struct cl_event_opaque *cl_event;
 #define CL_SUCCESS 0
 #define CL_DEVICE_NOT_FOUND (-1)
 #define CL_BUILD_PROGRAM_FAILURE (-11)
+#define CL_INVALID_BUFFER_SIZE (-61)
 #define CL_PLATFORM_NOT_FOUND_KHR (-1001)
 #define CL_TRUE 1
 #define CL_FALSE 0
@@ -39,6 +40,7 @@ typedef struct cl_event_opaque *cl_event;
 #define CL_DEVICE_EXTENSIONS 0x1030
 #define CL_MEM_READ_WRITE ((cl_bitfield)1 << 0)
 #define CL_MEM_COPY_HOST_PTR ((cl_bitfield)1 << 5)
+#define CL_MEM_SIZE 0x1102
 #define CL_PROGRAM_BUILD_LOG 0x1183
 
 /* The address of an OpenCL entry point in the loaded library, or NULL (not opened, or missing). */

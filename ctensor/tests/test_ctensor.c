@@ -1566,6 +1566,13 @@ static void test_cl_device_work_without_a_runtime(void)
     check(ct_cl_kernel_launch(NULL, NULL, 0, NULL, NULL, 1, global, NULL) == CT_ERR_INVALID_ARGUMENT,
           "launch without a kernel");
     check(ct_cl_finish(NULL) == CT_ERR_INVALID_ARGUMENT, "finish without a queue");
+    /* a handle that no opened runtime made is refused, never called through */
+    void *stray = (void *)log;
+    check(ct_cl_kernel_create(stray, "f", &handle) == CT_ERR_UNAVAILABLE && handle == NULL,
+          "kernel of a program without a runtime");
+    check(ct_cl_kernel_set_arg(stray, 0, 4, log) == CT_ERR_UNAVAILABLE, "argument without a runtime");
+    check(ct_cl_kernel_launch(NULL, stray, 1, "\4", log, 1, global, NULL) == CT_ERR_INVALID_ARGUMENT,
+          "launch refused before setting arguments");
     ct_cl_queue_release(NULL);
     ct_cl_buffer_release(NULL);
     ct_cl_program_release(NULL);

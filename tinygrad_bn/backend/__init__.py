@@ -8,12 +8,14 @@ index), or 0. Where OpenCL or that device is missing, asking for it is a clear e
 from __future__ import annotations
 
 import os
+import threading
 
 from tinygrad_bn.backend.base import Backend
 from tinygrad_bn.backend.cpu import CPUBackend
 
 _CPU_BACKEND = CPUBackend()
 _CL_BACKENDS: dict[int, Backend] = {}
+_CL_BACKENDS_LOCK = threading.Lock()  # one backend per device, even when threads ask for it together
 KNOWN_DEVICE_TYPES = ("cpu", "cl")
 CL_DEVICE_ENV = "TINYGRAD_BN_CL_DEVICE"
 
@@ -76,14 +78,22 @@ def get_backend(device: Device) -> Backend:
 
 
 def _open_cl_backend(device: Device) -> Backend:
+    with _CL_BACKENDS_LOCK:
+        backend = _CL_BACKENDS.get(device.index)
+        return backend if backend is not None else _make_cl_backend(device)
+
+
+def _make_cl_backend(device: Device) -> Backend:
+    """The OpenCL backend of ``device``, made now (a second one would own a second context: buffers of
+    one cannot be used by kernels of the other)."""
     from tinygrad_bn import cl
 
-    found = cl.devices()
-    if device.index >= len(found):
+    # (by index, not position: devices() leaves out a device whose properties cannot be read)
+    info = next((found for found in cl.devices() if found.index == device.index), None)
+    if info is None:
         raise RuntimeError(cl.missing_backend_message(str(device), device.index))
     from tinygrad_bn.backend.opencl import OpenCLBackend
 
-    info = found[device.index]
     backend = _CL_BACKENDS[device.index] = OpenCLBackend(device.index, info.name, info.fp64, info.local_memory)
     return backend
 

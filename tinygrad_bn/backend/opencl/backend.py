@@ -231,6 +231,8 @@ class OpenCLBackend(Backend):
         return out
 
     def binary(self, op, a, b) -> CLBuffer:
+        if op == "pow" and a.dtype == np.int64:
+            self._refuse_negative_integer_exponents(b)
         shape = np.broadcast_shapes(a.shape, b.shape)
         comparison = op in _COMPARE_CODES
         out = self._new(shape, np.bool_ if comparison else a.dtype)
@@ -242,6 +244,16 @@ class OpenCLBackend(Backend):
                    b.allocation.address, b.offset, code, len(dims), dims8(dims), dims8(a_strides),
                    dims8(b_strides), out.size)  # fmt: skip
         return out
+
+    def _refuse_negative_integer_exponents(self, exponent: CLBuffer) -> None:
+        """ValueError where an int64 exponent is negative, as on the CPU (NumPy) and in PyTorch: aᵇ with
+        b < 0 is no integer. NOTE: it reads the smallest exponent back (one wait for the device); integer
+        powers are never on a training path."""
+        if exponent.size == 0:
+            return
+        smallest = self.to_numpy(self.reduce("min", exponent, tuple(range(exponent.ndim)), False))
+        if smallest < 0:
+            raise ValueError("Integers to negative integer powers are not allowed.")
 
     def where(self, condition, a, b) -> CLBuffer:
         shape = np.broadcast_shapes(condition.shape, a.shape, b.shape)

@@ -8,6 +8,7 @@ with the reason; here they become exceptions naming the operation.
 from __future__ import annotations
 
 import struct
+import threading
 from importlib import resources
 
 import numpy as np
@@ -89,16 +90,15 @@ class Kernel:
                 flat.append(arg)
         if local_size is not None:
             global_size = tuple(-(-size // group) * group for size, group in zip(global_size, local_size))
-        status = lib.ct_cl_kernel_launch(
-            self.device.queue,
-            self.handle,
-            len(self.sizes),
-            self.sizes,
-            self.struct.pack(*flat),
-            len(global_size),
-            list(global_size),
-            ffi.NULL if local_size is None else list(local_size),
-        )
+        packed, local = self.struct.pack(*flat), ffi.NULL if local_size is None else list(local_size)
+        # NOTE: a kernel's arguments are state of the kernel object until the launch is enqueued, and cffi lets
+        # other threads run meanwhile: without the device's lock two threads launching one kernel mixed their
+        # arguments (wrong buffers, a crash).
+        with self.device.lock:
+            status = lib.ct_cl_kernel_launch(
+                self.device.queue, self.handle, len(self.sizes), self.sizes, packed, len(global_size),
+                list(global_size), local,
+            )  # fmt: skip
         _check(status, self.name)
 
 
@@ -151,6 +151,7 @@ class DeviceQueue:
         _check(lib.ct_cl_queue_create(index, out), f"cl:{index}")
         self.queue = ffi.gc(out[0], lib.ct_cl_queue_release)
         self.index, self.fp64, self.name = index, fp64, name
+        self.lock = threading.Lock()  # kernel launches and program builds, one thread at a time
         self.max_work_group_size = int(lib.ct_cl_queue_max_work_group_size(self.queue))
         self._programs: dict[tuple[str, np.dtype], Program] = {}
 
@@ -159,7 +160,10 @@ class DeviceQueue:
         key = (family, dtype)
         found = self._programs.get(key)
         if found is None:
-            found = self._programs[key] = Program(self, family, dtype, signatures)
+            with self.lock:  # (built once even when threads ask for it together)
+                found = self._programs.get(key)
+                if found is None:
+                    found = self._programs[key] = Program(self, family, dtype, signatures)
         return found
 
     def read(self, allocation: Allocation, byte_offset: int, out: np.ndarray) -> None:

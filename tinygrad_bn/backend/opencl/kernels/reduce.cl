@@ -15,8 +15,6 @@
 #define RACC T
 #endif
 
-inline RACC reduce_start(int op) { return 0; }
-
 /* NaN wins; otherwise the larger (max) or smaller (min). */
 inline RACC extremum(int op, RACC a, RACC b)
 {
@@ -30,11 +28,13 @@ typedef struct {
     RACC sum, compensation;
 } running_sum;
 
+/* NOTE: once the sum is inf or NaN the compensation is dropped: (inf - sum) - y is NaN, and carrying it
+ * would turn sum([inf, 1]) into NaN where NumPy gives inf. */
 inline void add_value(running_sum *s, RACC v)
 {
 #ifdef T_FLOAT
     RACC y = v - s->compensation, t = s->sum + y;
-    s->compensation = (t - s->sum) - y;
+    s->compensation = isfinite(t) ? (t - s->sum) - y : (RACC)0;
     s->sum = t;
 #else
     s->sum += v;
