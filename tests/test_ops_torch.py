@@ -413,3 +413,15 @@ def _write_with_leading_ones(lib, x):
 @given(x=any_layout((2, 3)))
 def test_setitem_with_masks_and_broadcast_values_matches_torch(write, x):
     check_against_torch(lambda t: write(tb, t), lambda t: write(torch, t), x)
+
+
+def test_pow_of_two_bool_tensors_is_refused_and_a_bool_base_with_an_int_exponent_is_not_like_torch():
+    mask = [True, False]
+    with pytest.raises(NotImplementedError):
+        torch.tensor(mask) ** torch.tensor(mask)
+    with pytest.raises(
+        NotImplementedError, match=r"pow: not implemented for two bool tensors \(shapes \(2,\) and \(2,\)\)"
+    ):
+        tb.tensor(mask) ** tb.tensor(mask)
+    assert (tb.tensor(mask) ** 2).tolist() == (torch.tensor(mask) ** 2).tolist() == [1, 0]
+    assert (tb.tensor([2, 3]) ** tb.tensor(mask)).tolist() == (torch.tensor([2, 3]) ** torch.tensor(mask)).tolist()

@@ -545,10 +545,21 @@ class Tensor:
         return NotImplemented if operands is NotImplemented else elementwise.Div.apply(*operands)
 
     def __pow__(self, exponent: Operand) -> Tensor:
-        return self._arithmetic(elementwise.Pow, "pow", exponent)
+        return self._power(exponent)
 
     def __rpow__(self, base: Operand) -> Tensor:
-        return self._arithmetic(elementwise.Pow, "pow", base, reverse=True)
+        return self._power(base, reverse=True)
+
+    def _power(self, other: Operand, reverse: bool = False) -> Tensor:
+        operands = self._operands("pow", other, reverse)
+        if operands is NotImplemented:
+            return NotImplemented
+        if operands[0]._dtype is dtypes.bool_:  # (as in PyTorch: a bool operand alone promotes to int64)
+            raise NotImplementedError(
+                f"pow: not implemented for two bool tensors (shapes {tuple(operands[0].shape)} and "
+                f"{tuple(operands[1].shape)}); convert one to int64 or float first"
+            )
+        return elementwise.Pow.apply(*operands)
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return self.matmul(other)
