@@ -348,6 +348,33 @@ static void test_matmul_blocking_edges(void)
             }
 }
 
+static void test_matmul_skinny_products(void)
+{
+    /*
+     * Thin m or n: the large operand is read in place when its long side is contiguous (B when m <= 12,
+     * A when n <= 32 in float32 and 16 in float64, either after transposing the problem), B only up to
+     * 1 MiB ({4, 2100, 160} is packed again). Every transpose of A, B and C, then random layouts.
+     */
+    static const int64_t shapes[][3] = {
+        {256, 10, 512}, {512, 10, 256}, {10, 300, 97}, {300, 10, 97}, {13, 1000, 37}, {16, 200, 300},
+        {12, 300, 64},  {5, 7, 600},    {300, 16, 5},  {2, 129, 31},  {4, 2100, 160}, {256, 512, 10},
+        {300, 33, 40},  {40, 31, 300},
+    };
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            for (int transposes = 0; transposes < 8; transposes++)
+                check_matmul(dtype, shapes[s][0], shapes[s][1], shapes[s][2], transposes & 1 ? LAYOUT_PERMUTED : 0,
+                             transposes & 2 ? LAYOUT_PERMUTED : 0, transposes & 4 ? LAYOUT_PERMUTED : 0, 0, NULL);
+            check_matmul(dtype, shapes[s][0], shapes[s][1], shapes[s][2], random_layout(1), random_layout(1),
+                         random_layout(0), 0, NULL);
+        }
+    static const int64_t batch_shape[] = {3};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (int transposes = 0; transposes < 4; transposes++)
+            check_matmul(dtype, 40, 5, 70, transposes & 1 ? LAYOUT_PERMUTED : 0, transposes & 2 ? LAYOUT_PERMUTED : 0,
+                         0, 1, batch_shape);
+}
+
 static void test_matmul_batched(void)
 {
     static const int64_t batch_shapes[][2] = {{3, 1}, {2, 3}, {4, 1}, {0, 2}, {5, 2}};
@@ -1550,6 +1577,7 @@ int main(void)
     test_matmul_kdim_zero_writes_zeros();
     test_matmul_small_shapes();
     test_matmul_blocking_edges();
+    test_matmul_skinny_products();
     test_matmul_batched();
     test_reduce_errors();
     test_reduce_sum_accuracy();
