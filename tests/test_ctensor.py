@@ -368,6 +368,25 @@ def test_large_reductions_are_thread_count_independent(dtype, shape, axes):
                 np.testing.assert_array_equal(out, want)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    dtype=st.sampled_from(DTYPES),
+    op=st.sampled_from([SUM, MAX, MIN]),
+    rows=st.integers(1, 12),
+    length=st.one_of(st.integers(1, 40), st.integers(1, 5000)),
+    threads=st.sampled_from([1, 2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_rows_reduced_side_by_side_match_each_row_alone(dtype, op, rows, length, threads, seed):
+    """Contiguous rows are read several at a time; each result is the bytes of reducing that row by itself."""
+    x = random_values(np.random.default_rng(seed), (rows, length), dtype)
+    status, out = reduce(op, x, (1,), threads)
+    assert status == lib.CT_OK
+    for r in range(rows):
+        status, alone = reduce(op, x[r], (0,), threads)
+        assert status == lib.CT_OK and out[r].tobytes() == alone.tobytes()
+
+
 def test_float32_sum_accumulates_in_double():
     x = np.full(1 << 20, 2.0**-24, dtype=np.float32)
     x[0] = 1

@@ -578,6 +578,45 @@ static void test_reduce_large(void)
                              layout == 0 ? LAYOUT_CONTIGUOUS : random_layout(layout == 2), layout == 1 ? 2 : 0);
 }
 
+/*
+ * Contiguous rows are reduced several at a time (read side by side); each row's result must be the
+ * bytes that reducing the row alone gives, for rows in a group and in the remainder, with 1 and 2
+ * threads. Row 1 is all -0.0 (a sum gives +0.0 either way), row 2 holds a NaN.
+ */
+static void test_reduce_rows_side_by_side_match_one_row(void)
+{
+    enum { ROWS = 7 };
+    static const int64_t lengths[] = {1, 15, 16, 17, 300, 2053, 5000};
+    static const int ops[] = {CT_REDUCE_SUM, CT_REDUCE_MAX, CT_REDUCE_MIN};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++)
+            for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    int64_t len = lengths[l], shape[2] = {ROWS, len}, strides[2] = {len, 1};
+                    size_t size = dtype == F64 ? sizeof(double) : sizeof(float);
+                    char *x = malloc((size_t)(ROWS * len) * size), out[ROWS * sizeof(double)], alone[sizeof(double)];
+                    for (int64_t i = 0; i < ROWS * len; i++) {
+                        double v = i / len == 1 ? -0.0 : i == 2 * len + len / 2 ? NAN : rng_uniform();
+                        if (dtype == F64)
+                            ((double *)x)[i] = v;
+                        else
+                            ((float *)x)[i] = (float)v;
+                    }
+                    ct_set_num_threads(threads);
+                    int status = call_reduce(dtype, ops[o], x, 1, shape, strides, 1, shape + 1, strides + 1, out);
+                    int same = status == CT_OK;
+                    for (int r = 0; r < ROWS; r++) {
+                        status = call_reduce(dtype, ops[o], x + (size_t)(r * len) * size, 0, NULL, NULL, 1, shape + 1,
+                                             strides + 1, alone);
+                        same = same && status == CT_OK && memcmp(out + r * size, alone, size) == 0;
+                    }
+                    ct_set_num_threads(1);
+                    check(same, "reduce %s op %d, %d rows of %lld, %d threads: rows match each row alone",
+                          dtype_name[dtype], ops[o], ROWS, (long long)len, threads);
+                    free(x);
+                }
+}
+
 static void test_reduce_sum_accuracy(void)
 {
     /* 1 + many tiny terms: naive float32 summation loses them, double accumulation keeps them. */
@@ -1581,6 +1620,7 @@ int main(void)
     test_matmul_batched();
     test_reduce_errors();
     test_reduce_sum_accuracy();
+    test_reduce_rows_side_by_side_match_one_row();
     test_reduce_random();
     test_reduce_large();
     test_argmax();

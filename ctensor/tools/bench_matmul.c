@@ -11,13 +11,12 @@
  * layout: nn (a @ b), tn (a stored k x m, used transposed: x^T @ dy), nt (b stored n x k: dy @ W^T).
  * Without shapes it runs the shapes of benchmarks/gemm.py.
  */
-#define _POSIX_C_SOURCE 199309L
+#include "bench_timing.h"
+
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ctensor.h"
 
@@ -33,19 +32,6 @@ static dgemm_fn blas_dgemm;
 
 /* BENCH_CPU_TIME=1: process CPU time, which a busy machine inflates less than wall time (for 1 thread only). */
 static clockid_t clock_id = CLOCK_MONOTONIC;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(clock_id, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int compare_doubles(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
 
 typedef struct {
     int64_t m, n, k;
@@ -110,15 +96,14 @@ static void bench(const bench_case *c, int is_f64)
             nanosleep(&pause, NULL);
             call(c, is_f64, who, a, b, out);
             for (int run = turn * RUNS / TURNS; run < (turn + 1) * RUNS / TURNS; run++) {
-                double t0 = now();
+                double t0 = seconds_on(clock_id);
                 call(c, is_f64, who, a, b, out);
-                times[who][run] = now() - t0;
+                times[who][run] = seconds_on(clock_id) - t0;
             }
         }
-    double gflop = 2e-9 * (double)c->m * (double)c->n * (double)c->k, median[2] = {0, 1}, best[2] = {0, 0};
+    double gflop = 2e-9 * (double)c->m * (double)c->n * (double)c->k, median[2] = {0, 0}, best[2] = {0, 0};
     for (int who = 0; who < who_count; who++) {
-        qsort(times[who], RUNS, sizeof(double), compare_doubles);
-        median[who] = gflop / times[who][RUNS / 2];
+        median[who] = gflop / median_of(times[who], RUNS);
         best[who] = gflop / times[who][0];
     }
     printf("%-7s %5lld %5lld %5lld %s %8.1f %8.1f %8.1f %8.1f %6.2f %7.1f\n", is_f64 ? "f64" : "f32", (long long)c->m,
