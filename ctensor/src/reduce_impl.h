@@ -29,7 +29,9 @@
 #define VLEN ((int)(32 / sizeof(SCALAR)))
 typedef SCALAR T(vec) __attribute__((vector_size(32)));
 typedef SCALAR_BITS T(mask) __attribute__((vector_size(32)));
-typedef SCALAR T(quad) __attribute__((vector_size(4 * sizeof(SCALAR)))); /* widens to a ct_double4 */
+
+/* *acc += x[0..3] widened to double. (A constructor: GCC 12 lowers __builtin_convertvector in halves.) */
+CT_INLINE void T(add_widened)(ct_double4 *acc, const SCALAR *x) { *acc += (ct_double4){x[0], x[1], x[2], x[3]}; }
 
 /* 1 when v should replace the running max b: v is NaN (NaN sticks) or v > b. */
 CT_INLINE int T(replaces)(SCALAR v, SCALAR b) { return (v != v) | (v > b); }
@@ -80,11 +82,7 @@ static void T(sum_rows_block)(const SCALAR *x, const int64_t *offsets, int64_t n
             memcpy(acc, block + j0, sizeof acc);
             for (int64_t r = r0; r < r_end; r++) {
                 const SCALAR *row = x + offsets[r] + j0;
-                for (int q = 0; q < QUADS; q++) {
-                    T(quad) values;
-                    memcpy(&values, row + 4 * q, sizeof values);
-                    acc[q] += __builtin_convertvector(values, ct_double4);
-                }
+                for (int q = 0; q < QUADS; q++) T(add_widened)(&acc[q], row + 4 * q);
             }
             memcpy(block + j0, acc, sizeof acc);
         }
@@ -242,11 +240,7 @@ static void T(sum_lanes_streams)(const SCALAR *const *rows, int64_t n, double *s
     memset(acc, 0, sizeof acc);
     for (int64_t r = 0; r < n; r++)
         for (int q = 0; q < ROW_STREAMS; q++)
-            for (int t = 0; t < QUADS; t++) {
-                T(quad) values;
-                memcpy(&values, rows[q] + r * LANES + 4 * t, sizeof values);
-                acc[q][t] += __builtin_convertvector(values, ct_double4);
-            }
+            for (int t = 0; t < QUADS; t++) T(add_widened)(&acc[q][t], rows[q] + r * LANES + 4 * t);
     memcpy(sums, acc, sizeof acc);
 }
 
