@@ -46,6 +46,11 @@
 #define SMALL_WORK (16 * 16 * 16)
 /* The largest operand read in place, strip by strip, rather than packed (see choose_layout). */
 #define IN_PLACE_B_BYTES (1 << 20)
+/* Thin path: C columns and rows per register tile, the most columns, and the least k (see is_thin_product). */
+#define DOT_COLS 4
+#define DOT_ROWS 3
+#define THIN_COLS 12
+#define THIN_MIN_K (4 * VEC_LANES)
 /* Multiply-adds per thread before a second thread pays for itself. */
 #define MIN_MACS_PER_THREAD (1 << 18)
 
@@ -491,6 +496,106 @@ static void T(small_matmul)(T(matmul_args) *p)
     ct_parallel_for(ct_threads_for(macs, MIN_MACS_PER_THREAD / 2, units), units, T(small_units), &job);
 }
 
+/* ---------------------------------------------------------------- thin path */
+
+/*
+ * c[r * c_rs + j * c_cs] = sum_p a[r * a_rs + p] * bt[j * kdim + p] for rows r < ROWS, columns j < n: DOT_ROWS x
+ * DOT_COLS dot products at a time, VEC_LANES partial sums each in registers (ROWS + DOT_COLS vector loads per
+ * ROWS * DOT_COLS multiply-adds), then a fixed tree over the lanes and the k tail in order.
+ */
+CT_INLINE void T(dot_rows)(int rows, int64_t kdim, const SCALAR *a, int64_t a_rs, const SCALAR *bt, int64_t n,
+                           SCALAR *c, int64_t c_rs, int64_t c_cs)
+{
+    int64_t k_vec = kdim / VEC_LANES * VEC_LANES;
+    for (int64_t j0 = 0; j0 < n; j0 += DOT_COLS) { /* bt has whole groups of DOT_COLS rows, zero past n */
+        T(vec) acc[DOT_ROWS][DOT_COLS];
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) acc[r][j] = (T(vec)){0};
+        for (int64_t p = 0; p < k_vec; p += VEC_LANES) {
+            T(vec) a_vec[DOT_ROWS], b_vec[DOT_COLS];
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++) memcpy(&a_vec[r], a + r * a_rs + p, sizeof a_vec[r]);
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) memcpy(&b_vec[j], bt + (j0 + j) * kdim + p, sizeof b_vec[j]);
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+                for (int j = 0; j < DOT_COLS; j++) acc[r][j] += a_vec[r] * b_vec[j];
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) { /* constant indices keep acc in registers */
+                if (j0 + j >= n) continue;
+                SCALAR lanes[VEC_LANES];
+                memcpy(lanes, &acc[r][j], sizeof lanes);
+                for (int step = VEC_LANES / 2; step > 0; step /= 2)
+                    for (int l = 0; l < step; l++) lanes[l] += lanes[l + step];
+                SCALAR sum = lanes[0];
+                for (int64_t p = k_vec; p < kdim; p++) sum += a[r * a_rs + p] * bt[(j0 + j) * kdim + p];
+                c[r * c_rs + (j0 + j) * c_cs] = sum;
+            }
+    }
+}
+
+typedef struct {
+    const T(matmul_args) *args;
+    const SCALAR *bt; /* B transposed: ct_round_up(n, DOT_COLS) rows of kdim, zero past n */
+} T(thin_job);
+
+/* Rows [DOT_ROWS * begin, DOT_ROWS * end) of C, clipped to m. */
+CT_SIMD_CLONES
+static void T(thin_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(thin_job) *job = ctx;
+    const T(matmul_args) *p = job->args;
+    for (int64_t i = begin * DOT_ROWS; i < CT_MIN(p->m, end * DOT_ROWS); i += DOT_ROWS) {
+        const SCALAR *a = p->a + i * p->a_rs;
+        SCALAR *c = p->c + i * p->c_rs;
+        if (p->m - i >= DOT_ROWS)
+            T(dot_rows)(DOT_ROWS, p->kdim, a, p->a_rs, job->bt, p->n, c, p->c_rs, p->c_cs);
+        else
+            for (int64_t r = i; r < p->m; r++)
+                T(dot_rows)(1, p->kdim, p->a + r * p->a_rs, p->a_rs, job->bt, p->n, p->c + r * p->c_rs, p->c_rs,
+                            p->c_cs);
+    }
+}
+
+/*
+ * A thin product (n at most THIN_COLS, one batch element, k of a few vectors at least) whose A rows are
+ * contiguous, possibly after transposing the problem: C[i, j] is the dot product of A's row i and B's
+ * column j, vectorised along k, with B copied transposed once. Every lane computes: the packed path would
+ * pad n = 10 to 16 columns, this pads it to 12 (or none when n is a multiple of DOT_COLS).
+ */
+static int T(is_thin_product)(T(matmul_args) *p)
+{
+    if (p->batch_count != 1 || p->kdim < THIN_MIN_K) return 0;
+    if (p->n <= THIN_COLS && p->a_cs == 1) return 1;
+    if (p->m <= THIN_COLS && p->b_rs == 1) {
+        T(transpose_problem)(p);
+        return 1;
+    }
+    return 0;
+}
+
+static int T(thin_matmul)(const T(matmul_args) *p)
+{
+    int64_t bt_rows = ct_round_up(p->n, DOT_COLS);
+    SCALAR *bt = ct_aligned_alloc((size_t)(bt_rows * p->kdim), sizeof(SCALAR));
+    if (bt == NULL) return CT_ERR_OUT_OF_MEMORY;
+    for (int64_t j = 0; j < bt_rows; j++)
+        for (int64_t q = 0; q < p->kdim; q++) bt[j * p->kdim + q] = j < p->n ? p->b[q * p->b_rs + j * p->b_cs] : 0;
+    T(thin_job) job = {.args = p, .bt = bt};
+    int64_t units = ct_ceil_div(p->m, DOT_ROWS);
+    double macs = (double)p->m * (double)p->n * (double)p->kdim;
+    ct_parallel_for(ct_threads_for(macs, MIN_MACS_PER_THREAD, units), units, T(thin_units), &job);
+    ct_aligned_free(bt);
+    return CT_OK;
+}
+
 /* ---------------------------------------------------------------- entry point */
 
 int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR *a, int64_t a_rs, int64_t a_cs,
@@ -515,6 +620,7 @@ int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR
         T(small_matmul)(&p);
         return CT_OK;
     }
+    if (T(is_thin_product)(&p)) return T(thin_matmul)(&p);
     return T(packed_matmul)(&p);
 }
 
@@ -529,4 +635,8 @@ int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR
 #undef SMALL_COLS
 #undef SMALL_WORK
 #undef IN_PLACE_B_BYTES
+#undef DOT_COLS
+#undef DOT_ROWS
+#undef THIN_COLS
+#undef THIN_MIN_K
 #undef MIN_MACS_PER_THREAD
