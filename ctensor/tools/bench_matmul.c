@@ -90,7 +90,7 @@ static void bench(const bench_case *c, int is_f64)
     void *out = random_buffer(c->m * c->n, is_f64);
     int who_count = (is_f64 ? blas_dgemm != NULL : blas_sgemm != NULL) ? 2 : 1;
     double times[2][RUNS];
-    struct timespec pause = {0, 50 * 1000 * 1000};
+    struct timespec pause = {0, 200 * 1000 * 1000}; /* OpenBLAS workers spin ~0.1 s after a call */
     for (int turn = 0; turn < TURNS; turn++)
         for (int who = 0; who < who_count; who++) {
             nanosleep(&pause, NULL);
