@@ -499,9 +499,10 @@ static void T(small_matmul)(T(matmul_args) *p)
 /* ---------------------------------------------------------------- thin path */
 
 /*
- * c[r * c_rs + j * c_cs] = sum_p a[r * a_rs + p] * bt[j * kdim + p] for rows r < ROWS, columns j < n: DOT_ROWS x
- * DOT_COLS dot products at a time, VEC_LANES partial sums each in registers (ROWS + DOT_COLS vector loads per
- * ROWS * DOT_COLS multiply-adds), then a fixed tree over the lanes and the k tail in order.
+ * c[r * c_rs + j * c_cs] = sum_p a[r * a_rs + p] * bt[j * kdim + p] for r < rows (DOT_ROWS or 1), j < n:
+ * rows x DOT_COLS dot products at a time, VEC_LANES partial sums each in registers (rows + DOT_COLS vector
+ * loads per rows * DOT_COLS multiply-adds), then a fixed tree over the lanes and the k tail in order.
+ * The loops are unrolled by pragma: left to itself, GCC 12 kept the sums on the stack (0.25-0.5x).
  */
 CT_INLINE void T(dot_rows)(int rows, int64_t kdim, const SCALAR *a, int64_t a_rs, const SCALAR *bt, int64_t n,
                            SCALAR *c, int64_t c_rs, int64_t c_cs)
