@@ -1,6 +1,6 @@
 """GEMM through the public API (``a @ b``) against NumPy/OpenBLAS and PyTorch CPU, same run.
 
-    python benchmarks/gemm.py [--threads 2] [--dtype float32 float64] [--quick]
+    python benchmarks/gemm.py [--threads 2] [--dtype float32 float64] [--quick] [--only TEXT ...]
 
 Prints GFLOP/s per shape and the ratio ours / reference. Shapes: square 128..2048 and the MLP
 training products (256×784)@(784×512), (256×512)@(512×512), (256×512)@(512×10), each with its
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"])
     parser.add_argument("--quick", action="store_true", help="skip the two largest squares")
+    parser.add_argument("--only", nargs="+", default=[], help="run the cases whose label contains one of these")
     args = parser.parse_args()
     torch = use_threads(args.threads)
     header = f"{'dtype':8} {'case':34} {'ours':>8} {'numpy':>8} {'torch':>8} {'/numpy':>7} {'/torch':>7}  (GFLOP/s)"
@@ -41,6 +42,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for dtype in args.dtype:
         for label, shape_a, shape_b, layout in cases(args.quick):
+            if args.only and not any(text in label for text in args.only):
+                continue
             a_np = rng.standard_normal(shape_a).astype(dtype)
             b_np = rng.standard_normal(shape_b).astype(dtype)
             a_op = a_np.T if layout == "tn" else a_np

@@ -229,6 +229,27 @@ def test_batched_matmul_broadcasts_stride_zero_batches(dtype, batch_shape, m, n,
     check_matmul(a, b, data.draw(layouts(ndim)))
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    dtype=st.sampled_from(DTYPES),
+    thin=st.sampled_from([0, 1, 2, 3, 5, 7, 10, 12, 13, 16, 17, 31, 33]),
+    wide=st.integers(0, 600),
+    k=st.one_of(st.sampled_from([0, 1, 2, 3, 5, 7, 10, 16, 17, 97, 257, 263]), st.integers(0, 600)),
+    thin_rows=st.booleans(),
+    transposes=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_skinny_matmul_reads_either_operand_in_place(dtype, thin, wide, k, thin_rows, transposes, seed):
+    """One thin side: the wide operand is read where it lies (when its long side is contiguous) or packed."""
+    rng = np.random.default_rng(seed)
+    m, n = (thin, wide) if thin_rows else (wide, thin)
+    plain = {"order": [0, 1], "steps": [1, 1], "flips": [False, False], "broadcasts": [False, False]}
+    a_layout, b_layout, c_layout = ({**plain, "order": [1, 0]} if t else plain for t in transposes)
+    a = laid_out(random_values(rng, (m, k), dtype), a_layout)
+    b = laid_out(random_values(rng, (k, n), dtype), b_layout)
+    check_matmul(a, b, c_layout)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     ("m", "n", "k"),
@@ -345,6 +366,25 @@ def test_large_reductions_are_thread_count_independent(dtype, shape, axes):
                 assert np.all(np.abs(out - want) <= sum_bound(x64, axes, want, dtype))
             else:
                 np.testing.assert_array_equal(out, want)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    dtype=st.sampled_from(DTYPES),
+    op=st.sampled_from([SUM, MAX, MIN]),
+    rows=st.integers(1, 12),
+    length=st.one_of(st.integers(1, 40), st.integers(1, 5000)),
+    threads=st.sampled_from([1, 2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_rows_reduced_side_by_side_match_each_row_alone(dtype, op, rows, length, threads, seed):
+    """Contiguous rows are read several at a time; each result is the bytes of reducing that row by itself."""
+    x = random_values(np.random.default_rng(seed), (rows, length), dtype)
+    status, out = reduce(op, x, (1,), threads)
+    assert status == lib.CT_OK
+    for r in range(rows):
+        status, alone = reduce(op, x[r], (0,), threads)
+        assert status == lib.CT_OK and out[r].tobytes() == alone.tobytes()
 
 
 def test_float32_sum_accumulates_in_double():

@@ -13,10 +13,15 @@
  *
  * Packing reads A and B through their strides, so transposed, strided and
  * broadcast operands cost nothing extra; edge panels are zero-padded so the
- * micro-kernel always runs at full size, and an edge tile lands in a local
- * tile whose live corner is copied out. The micro-kernel keeps the MR x NR
- * tile in 2 * MR vector registers: per k step, two vectors of B times MR
- * broadcast elements of A.
+ * micro-kernel always runs at full size; a full tile is stored straight into
+ * C (when its columns are contiguous), an edge tile lands in a local tile
+ * whose live corner is copied out. The micro-kernel keeps the MR x NR tile in
+ * 2 * MR vector registers: per k step, two vectors of B times MR broadcast
+ * elements of A.
+ *
+ * Skinny products (m or n of a few tiles) read their large operand where it
+ * lies and pack only the small one and the large one's edge panel: packing
+ * would copy as much memory as the multiply reads (see choose_layout).
  *
  * Small products (and matrix-vector ones) skip packing: each C element is a
  * dot product, or each C row a sum of B rows scaled by A (axpy), whichever
@@ -39,6 +44,13 @@
 /* Small path: C columns per work unit, and the m * n * k below which packing does not pay. */
 #define SMALL_COLS 256
 #define SMALL_WORK (16 * 16 * 16)
+/* The largest operand read in place, strip by strip, rather than packed (see choose_layout). */
+#define IN_PLACE_B_BYTES (1 << 20)
+/* Thin path: C columns and rows per register tile, the most columns, and the least k (see is_thin_product). */
+#define DOT_COLS 4
+#define DOT_ROWS 3
+#define THIN_COLS 12
+#define THIN_MIN_K (4 * VEC_LANES)
 /* Multiply-adds per thread before a second thread pays for itself. */
 #define MIN_MACS_PER_THREAD (1 << 18)
 
@@ -54,6 +66,7 @@ typedef struct {
     int64_t c_rs, c_cs;
     ct_index_space batch; /* operands 0, 1, 2: a, b, c */
     int64_t batch_count;
+    int a_in_place, b_in_place; /* packed path: read the operand where it lies (B: only when b_cs = 1) */
 } T(matmul_args);
 
 /* Rewrites the problem as C^T = B^T A^T: the same products summed in the same order, so the same bits. */
@@ -102,8 +115,13 @@ CT_INLINE void T(pack_panels)(int width, const SCALAR *src, int64_t lane_stride,
         SCALAR *panel_dst = dst + q * width * depth;
         int64_t live = lanes - q * width;
         for (int64_t p = 0; p < depth; p++) {
-            for (int r = 0; r < live; r++) panel_dst[p * width + r] = panel_src[r * lane_stride + p * depth_stride];
-            for (int r = (int)live; r < width; r++) panel_dst[p * width + r] = 0;
+            SCALAR *dst_row = panel_dst + p * width;
+            const SCALAR *src_row = panel_src + p * depth_stride;
+            for (int r = 0; r < width; r++) dst_row[r] = 0;
+            if (lane_stride == 1)
+                memcpy(dst_row, src_row, (size_t)live * sizeof(SCALAR));
+            else
+                for (int r = 0; r < live; r++) dst_row[r] = src_row[r * lane_stride];
         }
     }
 }
@@ -122,9 +140,37 @@ static void T(pack_b_panels)(const SCALAR *src, int64_t lane_stride, int64_t dep
     T(pack_panels)(NR, src, lane_stride, depth_stride, lanes, depth, panel_begin, panel_end, dst);
 }
 
-/* tile[r][j] = sum_{p < depth} a_panel[p][r] * b_panel[p][j]   (tile: MR x NR, row-major) */
-CT_INLINE void T(micro_kernel)(int64_t depth, const SCALAR *restrict a_panel, const SCALAR *restrict b_panel,
-                               SCALAR *restrict tile)
+/*
+ * Packs a block of A (width MR) or B (width NR) into dst, panels split over the team, and returns NULL;
+ * an operand read in place has only its partial last panel packed (by the last member, at the start of
+ * dst), and the block itself is returned.
+ */
+static const SCALAR *T(pack_block)(int width, int in_place, const SCALAR *src, int64_t lane_stride,
+                                   int64_t depth_stride, int64_t lanes, int64_t depth, int member, int team,
+                                   SCALAR *dst)
+{
+    void (*pack)(const SCALAR *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, SCALAR *) =
+        width == MR ? T(pack_a_panels) : T(pack_b_panels);
+    int64_t begin, end;
+    if (in_place) {
+        int64_t full = lanes / width * width;
+        if (full < lanes && member == team - 1)
+            pack(src + full * lane_stride, lane_stride, depth_stride, lanes - full, depth, 0, 1, dst);
+        return src;
+    }
+    ct_split_range(ct_ceil_div(lanes, width), member, team, &begin, &end);
+    pack(src, lane_stride, depth_stride, lanes, depth, begin, end, dst);
+    return NULL;
+}
+
+/*
+ * out[r][j] (+)= sum_{p < depth} a[r * a_rs + p * a_cs] * b[p * b_rs + j]   (out: MR x NR, rows out_rs apart)
+ * Packed panels have a_rs = 1, a_cs = MR and b_rs = NR (constants once inlined); an operand read in
+ * place has its own strides. out is a full tile of C, or a local tile for an edge.
+ */
+CT_INLINE void T(micro_kernel)(int64_t depth, const SCALAR *restrict a, int64_t a_rs, int64_t a_cs,
+                               const SCALAR *restrict b, int64_t b_rs, SCALAR *restrict out, int64_t out_rs,
+                               int accumulate)
 {
     T(vec) acc[MR][2];
     for (int r = 0; r < MR; r++) {
@@ -133,18 +179,27 @@ CT_INLINE void T(micro_kernel)(int64_t depth, const SCALAR *restrict a_panel, co
     }
     for (int64_t p = 0; p < depth; p++) {
         T(vec) b_lo, b_hi;
-        memcpy(&b_lo, b_panel, sizeof b_lo);
-        memcpy(&b_hi, b_panel + VEC_LANES, sizeof b_hi);
+        memcpy(&b_lo, b, sizeof b_lo);
+        memcpy(&b_hi, b + VEC_LANES, sizeof b_hi);
+        if (b_rs != NR && p + 16 < depth) __builtin_prefetch(b + 16 * b_rs, 0, 3); /* B in place: rows far apart */
         for (int r = 0; r < MR; r++) {
-            acc[r][0] += a_panel[r] * b_lo;
-            acc[r][1] += a_panel[r] * b_hi;
+            acc[r][0] += a[r * a_rs] * b_lo;
+            acc[r][1] += a[r * a_rs] * b_hi;
         }
-        a_panel += MR;
-        b_panel += NR;
+        a += a_cs;
+        b += b_rs;
     }
     for (int r = 0; r < MR; r++) {
-        memcpy(tile + r * NR, &acc[r][0], sizeof acc[r][0]);
-        memcpy(tile + r * NR + VEC_LANES, &acc[r][1], sizeof acc[r][1]);
+        SCALAR *out_row = out + r * out_rs;
+        if (accumulate) {
+            T(vec) old_lo, old_hi;
+            memcpy(&old_lo, out_row, sizeof old_lo);
+            memcpy(&old_hi, out_row + VEC_LANES, sizeof old_hi);
+            acc[r][0] += old_lo;
+            acc[r][1] += old_hi;
+        }
+        memcpy(out_row, &acc[r][0], sizeof acc[r][0]);
+        memcpy(out_row + VEC_LANES, &acc[r][1], sizeof acc[r][1]);
     }
 }
 
@@ -167,10 +222,15 @@ CT_INLINE void T(store_tile)(const SCALAR *restrict tile, int64_t rows, int64_t 
     }
 }
 
-/* One packed block pair and the C block it updates. */
+/*
+ * One packed block pair and the C block it updates. An operand read in place (a_in_place, b_in_place
+ * not NULL) is packed only for its partial last panel, at the start of a_pack or b_pack.
+ */
 typedef struct {
     int64_t mc, nc, kc;
     const SCALAR *a_pack, *b_pack;
+    const SCALAR *a_in_place, *b_in_place;
+    int64_t a_rs, a_cs, b_rs; /* strides of the operands read in place (B's column stride is 1) */
     SCALAR *c;
     int64_t c_rs, c_cs;
     int accumulate;
@@ -192,9 +252,21 @@ static void T(compute_tiles)(const T(tile_block) *blk, int64_t tile_begin, int64
             __builtin_prefetch(c + i * blk->c_rs, 1, 3);
             __builtin_prefetch(c + i * blk->c_rs + (cols - 1) * blk->c_cs, 1, 3);
         }
-        T(micro_kernel)(blk->kc, blk->a_pack + row_panel * MR * blk->kc, blk->b_pack + col_panel * NR * blk->kc,
-                        tile);
-        T(store_tile)(tile, rows, cols, c, blk->c_rs, blk->c_cs, blk->accumulate);
+        /* An operand read in place has only its edge panel packed, at the start of its pack. */
+        const SCALAR *a_packed = blk->a_pack + (blk->a_in_place ? 0 : row_panel) * MR * blk->kc;
+        const SCALAR *b_packed = blk->b_pack + (blk->b_in_place ? 0 : col_panel) * NR * blk->kc;
+        int a_direct = blk->a_in_place != NULL && rows == MR, b_direct = blk->b_in_place != NULL && cols == NR;
+        /* A full tile of a C with unit column stride is stored straight from the registers. */
+        int c_direct = rows == MR && cols == NR && blk->c_cs == 1;
+        SCALAR *out = c_direct ? c : tile;
+        int64_t out_rs = c_direct ? blk->c_rs : NR;
+        if (a_direct || b_direct)
+            T(micro_kernel)(blk->kc, a_direct ? blk->a_in_place + i0 * blk->a_rs : a_packed, a_direct ? blk->a_rs : 1,
+                            a_direct ? blk->a_cs : MR, b_direct ? blk->b_in_place + j0 : b_packed,
+                            b_direct ? blk->b_rs : NR, out, out_rs, c_direct && blk->accumulate);
+        else
+            T(micro_kernel)(blk->kc, a_packed, 1, MR, b_packed, NR, out, out_rs, c_direct && blk->accumulate);
+        if (!c_direct) T(store_tile)(tile, rows, cols, c, blk->c_rs, blk->c_cs, blk->accumulate);
     }
 }
 
@@ -215,12 +287,13 @@ static void T(gemm_blocked)(const T(matmul_args) *p, int64_t batch_index, SCALAR
     int64_t offsets[CT_MAX_OPERANDS];
     ct_index_space_offsets(&p->batch, batch_index, offsets);
     const SCALAR *a = p->a + offsets[0], *b = p->b + offsets[1];
-    T(tile_block) blk = {.a_pack = a_pack, .b_pack = b_pack, .c_rs = p->c_rs, .c_cs = p->c_cs};
+    T(tile_block) blk = {.a_pack = a_pack, .b_pack = b_pack, .a_rs = p->a_rs, .a_cs = p->a_cs, .b_rs = p->b_rs,
+                         .c_rs = p->c_rs, .c_cs = p->c_cs};
     int64_t begin, end;
 
     /* Equal blocks rather than full ones and a thin remainder (k = 784 runs as 4 x 196, not 3 x 256 + 16). */
-    int64_t nc_step = T(even_block)(p->n, NC, NR), kc_step = T(even_block)(p->kdim, KC, 1);
-    int64_t mc_step = T(even_block)(p->m, MC, MR);
+    int64_t nc_step = p->b_in_place ? p->n : T(even_block)(p->n, NC, NR), kc_step = T(even_block)(p->kdim, KC, 1);
+    int64_t mc_step = p->a_in_place ? p->m : T(even_block)(p->m, MC, MR);
     for (int64_t jc = 0; jc < p->n; jc += nc_step) {
         blk.nc = CT_MIN(nc_step, p->n - jc);
         int64_t col_panels = ct_ceil_div(blk.nc, NR);
@@ -231,14 +304,11 @@ static void T(gemm_blocked)(const T(matmul_args) *p, int64_t batch_index, SCALAR
                 blk.mc = CT_MIN(mc_step, p->m - ic);
                 int64_t row_panels = ct_ceil_div(blk.mc, MR);
                 if (team > 1) ct_team_barrier(); /* everyone is done with the previous packs */
-                if (ic == 0) {
-                    ct_split_range(col_panels, member, team, &begin, &end);
-                    T(pack_b_panels)(b + pc * p->b_rs + jc * p->b_cs, p->b_cs, p->b_rs, blk.nc, blk.kc, begin, end,
-                                     b_pack);
-                }
-                ct_split_range(row_panels, member, team, &begin, &end);
-                T(pack_a_panels)(a + ic * p->a_rs + pc * p->a_cs, p->a_rs, p->a_cs, blk.mc, blk.kc, begin, end,
-                                 a_pack);
+                if (ic == 0)
+                    blk.b_in_place = T(pack_block)(NR, p->b_in_place, b + pc * p->b_rs + jc * p->b_cs, p->b_cs,
+                                                   p->b_rs, blk.nc, blk.kc, member, team, b_pack);
+                blk.a_in_place = T(pack_block)(MR, p->a_in_place, a + ic * p->a_rs + pc * p->a_cs, p->a_rs, p->a_cs,
+                                               blk.mc, blk.kc, member, team, a_pack);
                 if (team > 1) ct_team_barrier(); /* packs are complete */
                 blk.c = p->c + offsets[2] + ic * p->c_rs + jc * p->c_cs;
                 ct_split_range(row_panels * col_panels, member, team, &begin, &end);
@@ -274,13 +344,45 @@ static void T(packed_member)(void *ctx, int member, int team)
 /* Elements of C computed including zero padding, in this orientation. */
 static int64_t T(padded_area)(int64_t m, int64_t n) { return ct_round_up(m, MR) * ct_round_up(n, NR); }
 
+/* Whether a k x cols operand takes at most IN_PLACE_B_BYTES. */
+static int T(fits_in_place)(int64_t kdim, int64_t cols)
+{
+    return (double)kdim * (double)cols * sizeof(SCALAR) <= IN_PLACE_B_BYTES;
+}
+
+/*
+ * Picks the orientation (C = A B or C^T = B^T A^T) and whether the large operand of a skinny product is
+ * read where it lies instead of packed (for a thin product, packing copies as much memory as the multiply
+ * reads):
+ *   B in place, two vectors of a contiguous row per k step, when m <= 2 MR (each strip of B is read at
+ *   most twice) and B is at most IN_PLACE_B_BYTES: a strip runs down rows far apart, which pays only
+ *   while they stay in the caches (1.2-1.5x the packed path's speed at 0.5 MiB, 0.4-0.6x at 2-16 MiB);
+ *   A in place, MR contiguous rows side by side, when n <= 2 NR (1.0-1.8x; rows stream from memory).
+ * Otherwise both are packed, in the orientation that pads the short side least (on a tie, the one that
+ * walks C along its contiguous direction).
+ */
+static void T(choose_layout)(T(matmul_args) *p)
+{
+    if (p->m <= 2 * MR && p->b_cs == 1 && T(fits_in_place)(p->kdim, p->n)) {
+        p->b_in_place = 1;
+    } else if (p->n <= 2 * MR && p->a_rs == 1 && T(fits_in_place)(p->kdim, p->m)) {
+        T(transpose_problem)(p);
+        p->b_in_place = 1;
+    } else if (p->n <= 2 * NR && p->a_cs == 1) {
+        p->a_in_place = 1;
+    } else if (p->m <= 2 * NR && p->b_rs == 1) {
+        T(transpose_problem)(p);
+        p->a_in_place = 1;
+    } else {
+        int64_t area = T(padded_area)(p->m, p->n), area_transposed = T(padded_area)(p->n, p->m);
+        if (area_transposed < area || (area_transposed == area && p->c_rs == 1 && p->c_cs != 1))
+            T(transpose_problem)(p);
+    }
+}
+
 static int T(packed_matmul)(T(matmul_args) *p)
 {
-    /* Pad the short side least; on a tie, walk C along its contiguous direction. */
-    int64_t area = T(padded_area)(p->m, p->n), area_transposed = T(padded_area)(p->n, p->m);
-    if (area_transposed < area || (area_transposed == area && p->c_rs == 1 && p->c_cs != 1))
-        T(transpose_problem)(p);
-
+    T(choose_layout)(p);
     double macs = (double)p->m * (double)p->n * (double)p->kdim;
     int64_t tiles = ct_ceil_div(p->m, MR) * ct_ceil_div(p->n, NR);
     int threads = ct_threads_for(macs * (double)p->batch_count, MIN_MACS_PER_THREAD,
@@ -394,6 +496,107 @@ static void T(small_matmul)(T(matmul_args) *p)
     ct_parallel_for(ct_threads_for(macs, MIN_MACS_PER_THREAD / 2, units), units, T(small_units), &job);
 }
 
+/* ---------------------------------------------------------------- thin path */
+
+/*
+ * c[r * c_rs + j * c_cs] = sum_p a[r * a_rs + p] * bt[j * kdim + p] for r < rows (DOT_ROWS or 1), j < n:
+ * rows x DOT_COLS dot products at a time, VEC_LANES partial sums each in registers (rows + DOT_COLS vector
+ * loads per rows * DOT_COLS multiply-adds), then a fixed tree over the lanes and the k tail in order.
+ * The loops are unrolled by pragma: left to itself, GCC 12 kept the sums on the stack (0.25-0.5x).
+ */
+CT_INLINE void T(dot_rows)(int rows, int64_t kdim, const SCALAR *a, int64_t a_rs, const SCALAR *bt, int64_t n,
+                           SCALAR *c, int64_t c_rs, int64_t c_cs)
+{
+    int64_t k_vec = kdim / VEC_LANES * VEC_LANES;
+    for (int64_t j0 = 0; j0 < n; j0 += DOT_COLS) { /* bt has whole groups of DOT_COLS rows, zero past n */
+        T(vec) acc[DOT_ROWS][DOT_COLS];
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) acc[r][j] = (T(vec)){0};
+        for (int64_t p = 0; p < k_vec; p += VEC_LANES) {
+            T(vec) a_vec[DOT_ROWS], b_vec[DOT_COLS];
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++) memcpy(&a_vec[r], a + r * a_rs + p, sizeof a_vec[r]);
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) memcpy(&b_vec[j], bt + (j0 + j) * kdim + p, sizeof b_vec[j]);
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+                for (int j = 0; j < DOT_COLS; j++) acc[r][j] += a_vec[r] * b_vec[j];
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < DOT_COLS; j++) { /* constant indices keep acc in registers */
+                if (j0 + j >= n) continue;
+                SCALAR lanes[VEC_LANES];
+                memcpy(lanes, &acc[r][j], sizeof lanes);
+                for (int step = VEC_LANES / 2; step > 0; step /= 2)
+                    for (int l = 0; l < step; l++) lanes[l] += lanes[l + step];
+                SCALAR sum = lanes[0];
+                for (int64_t p = k_vec; p < kdim; p++) sum += a[r * a_rs + p] * bt[(j0 + j) * kdim + p];
+                c[r * c_rs + (j0 + j) * c_cs] = sum;
+            }
+    }
+}
+
+typedef struct {
+    const T(matmul_args) *args;
+    const SCALAR *bt; /* B transposed: ct_round_up(n, DOT_COLS) rows of kdim, zero past n */
+} T(thin_job);
+
+/* Rows [DOT_ROWS * begin, DOT_ROWS * end) of C, clipped to m. */
+CT_SIMD_CLONES
+static void T(thin_units)(void *ctx, int64_t begin, int64_t end, int member)
+{
+    (void)member;
+    const T(thin_job) *job = ctx;
+    const T(matmul_args) *p = job->args;
+    for (int64_t i = begin * DOT_ROWS; i < CT_MIN(p->m, end * DOT_ROWS); i += DOT_ROWS) {
+        const SCALAR *a = p->a + i * p->a_rs;
+        SCALAR *c = p->c + i * p->c_rs;
+        if (p->m - i >= DOT_ROWS)
+            T(dot_rows)(DOT_ROWS, p->kdim, a, p->a_rs, job->bt, p->n, c, p->c_rs, p->c_cs);
+        else
+            for (int64_t r = i; r < p->m; r++)
+                T(dot_rows)(1, p->kdim, p->a + r * p->a_rs, p->a_rs, job->bt, p->n, p->c + r * p->c_rs, p->c_rs,
+                            p->c_cs);
+    }
+}
+
+/*
+ * A thin product (n at most THIN_COLS, one batch element, k of a few vectors at least) whose A rows are
+ * contiguous, possibly after transposing the problem: C[i, j] is the dot product of A's row i and B's
+ * column j, vectorised along k, with B copied transposed once. Every lane computes: the packed path would
+ * pad n = 10 to 16 columns, this pads it to 12 (or none when n is a multiple of DOT_COLS).
+ */
+static int T(is_thin_product)(T(matmul_args) *p)
+{
+    if (p->batch_count != 1 || p->kdim < THIN_MIN_K) return 0;
+    if (p->n <= THIN_COLS && p->a_cs == 1) return 1;
+    if (p->m <= THIN_COLS && p->b_rs == 1) {
+        T(transpose_problem)(p);
+        return 1;
+    }
+    return 0;
+}
+
+static int T(thin_matmul)(const T(matmul_args) *p)
+{
+    int64_t bt_rows = ct_round_up(p->n, DOT_COLS);
+    SCALAR *bt = ct_aligned_alloc((size_t)(bt_rows * p->kdim), sizeof(SCALAR));
+    if (bt == NULL) return CT_ERR_OUT_OF_MEMORY;
+    for (int64_t j = 0; j < bt_rows; j++)
+        for (int64_t q = 0; q < p->kdim; q++) bt[j * p->kdim + q] = j < p->n ? p->b[q * p->b_rs + j * p->b_cs] : 0;
+    T(thin_job) job = {.args = p, .bt = bt};
+    int64_t units = ct_ceil_div(p->m, DOT_ROWS);
+    double macs = (double)p->m * (double)p->n * (double)p->kdim;
+    ct_parallel_for(ct_threads_for(macs, MIN_MACS_PER_THREAD, units), units, T(thin_units), &job);
+    ct_aligned_free(bt);
+    return CT_OK;
+}
+
 /* ---------------------------------------------------------------- entry point */
 
 int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR *a, int64_t a_rs, int64_t a_cs,
@@ -418,6 +621,7 @@ int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR
         T(small_matmul)(&p);
         return CT_OK;
     }
+    if (T(is_thin_product)(&p)) return T(thin_matmul)(&p);
     return T(packed_matmul)(&p);
 }
 
@@ -431,4 +635,9 @@ int CT_PASTE(ct_matmul, SUFFIX)(int64_t m, int64_t n, int64_t kdim, const SCALAR
 #undef ALIGN_ELEMS
 #undef SMALL_COLS
 #undef SMALL_WORK
+#undef IN_PLACE_B_BYTES
+#undef DOT_COLS
+#undef DOT_ROWS
+#undef THIN_COLS
+#undef THIN_MIN_K
 #undef MIN_MACS_PER_THREAD

@@ -348,6 +348,33 @@ static void test_matmul_blocking_edges(void)
             }
 }
 
+static void test_matmul_skinny_products(void)
+{
+    /*
+     * Thin m or n: the large operand is read in place when its long side is contiguous (B when m <= 12,
+     * A when n <= 32 in float32 and 16 in float64, either after transposing the problem), B only up to
+     * 1 MiB ({4, 2100, 160} is packed again). Every transpose of A, B and C, then random layouts.
+     */
+    static const int64_t shapes[][3] = {
+        {256, 10, 512}, {512, 10, 256}, {10, 300, 97}, {300, 10, 97}, {13, 1000, 37}, {16, 200, 300},
+        {12, 300, 64},  {5, 7, 600},    {300, 16, 5},  {2, 129, 31},  {4, 2100, 160}, {256, 512, 10},
+        {300, 33, 40},  {40, 31, 300},
+    };
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            for (int transposes = 0; transposes < 8; transposes++)
+                check_matmul(dtype, shapes[s][0], shapes[s][1], shapes[s][2], transposes & 1 ? LAYOUT_PERMUTED : 0,
+                             transposes & 2 ? LAYOUT_PERMUTED : 0, transposes & 4 ? LAYOUT_PERMUTED : 0, 0, NULL);
+            check_matmul(dtype, shapes[s][0], shapes[s][1], shapes[s][2], random_layout(1), random_layout(1),
+                         random_layout(0), 0, NULL);
+        }
+    static const int64_t batch_shape[] = {3};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (int transposes = 0; transposes < 4; transposes++)
+            check_matmul(dtype, 40, 5, 70, transposes & 1 ? LAYOUT_PERMUTED : 0, transposes & 2 ? LAYOUT_PERMUTED : 0,
+                         0, 1, batch_shape);
+}
+
 static void test_matmul_batched(void)
 {
     static const int64_t batch_shapes[][2] = {{3, 1}, {2, 3}, {4, 1}, {0, 2}, {5, 2}};
@@ -549,6 +576,45 @@ static void test_reduce_large(void)
             for (int layout = 0; layout < 3; layout++)
                 check_reduce(dtype, cases[c].ndim, cases[c].shape, cases[c].mask,
                              layout == 0 ? LAYOUT_CONTIGUOUS : random_layout(layout == 2), layout == 1 ? 2 : 0);
+}
+
+/*
+ * Contiguous rows are reduced several at a time (read side by side); each row's result must be the
+ * bytes that reducing the row alone gives, for rows in a group and in the remainder, with 1 and 2
+ * threads. Row 1 is all -0.0 (a sum gives +0.0 either way), row 2 holds a NaN.
+ */
+static void test_reduce_rows_side_by_side_match_one_row(void)
+{
+    enum { ROWS = 7 };
+    static const int64_t lengths[] = {1, 15, 16, 17, 300, 2053, 5000};
+    static const int ops[] = {CT_REDUCE_SUM, CT_REDUCE_MAX, CT_REDUCE_MIN};
+    for (int dtype = F32; dtype <= F64; dtype++)
+        for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++)
+            for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    int64_t len = lengths[l], shape[2] = {ROWS, len}, strides[2] = {len, 1};
+                    size_t size = dtype == F64 ? sizeof(double) : sizeof(float);
+                    char *x = malloc((size_t)(ROWS * len) * size), out[ROWS * sizeof(double)], alone[sizeof(double)];
+                    for (int64_t i = 0; i < ROWS * len; i++) {
+                        double v = i / len == 1 ? -0.0 : i == 2 * len + len / 2 ? NAN : rng_uniform();
+                        if (dtype == F64)
+                            ((double *)x)[i] = v;
+                        else
+                            ((float *)x)[i] = (float)v;
+                    }
+                    ct_set_num_threads(threads);
+                    int status = call_reduce(dtype, ops[o], x, 1, shape, strides, 1, shape + 1, strides + 1, out);
+                    int same = status == CT_OK;
+                    for (int r = 0; r < ROWS; r++) {
+                        status = call_reduce(dtype, ops[o], x + (size_t)(r * len) * size, 0, NULL, NULL, 1, shape + 1,
+                                             strides + 1, alone);
+                        same = same && status == CT_OK && memcmp(out + r * size, alone, size) == 0;
+                    }
+                    ct_set_num_threads(1);
+                    check(same, "reduce %s op %d, %d rows of %lld, %d threads: rows match each row alone",
+                          dtype_name[dtype], ops[o], ROWS, (long long)len, threads);
+                    free(x);
+                }
 }
 
 static void test_reduce_sum_accuracy(void)
@@ -1588,9 +1654,11 @@ int main(void)
     test_matmul_kdim_zero_writes_zeros();
     test_matmul_small_shapes();
     test_matmul_blocking_edges();
+    test_matmul_skinny_products();
     test_matmul_batched();
     test_reduce_errors();
     test_reduce_sum_accuracy();
+    test_reduce_rows_side_by_side_match_one_row();
     test_reduce_random();
     test_reduce_large();
     test_argmax();

@@ -6,21 +6,13 @@
  *       ctensor/src/[a-z]*.c ctensor/tools/bench_activation.c -o /tmp/bench_activation -lm
  *   /tmp/bench_activation
  */
-#define _POSIX_C_SOURCE 199309L
+#include "bench_timing.h"
+
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include "ctensor.h"
 
 enum { N = 131072, RUNS = 200 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int main(void)
 {
