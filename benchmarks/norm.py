@@ -87,7 +87,10 @@ def main() -> None:
             runs = candidates(layer_name, shape, torch)
             start = time.perf_counter()
             runs["ours"]()
-            times = interleaved_medians(runs, repeats_for(time.perf_counter() - start, budget=1.0))
+            # (up to 1000 calls: a turn of a few calls after the pause times a cold start, ~2x the
+            # back-to-back cost a training loop sees, for every candidate alike)
+            repeats = repeats_for(time.perf_counter() - start, budget=1.0, most=1000)
+            times = interleaved_medians(runs, repeats)
             floor_bytes = 5 * 4 * shape[0] * shape[1]
             torch_time = times.get("torch", float("nan"))
             print(

@@ -34,6 +34,7 @@ def gemm_rows(results: str) -> tuple[list[str], dict[str, list[float]]]:
     for row in first_table(results, "GEMM"):
         if row[0] != "float32":
             continue
+        row = [value for value in row if not value.startswith("[")]  # (a "[before]" note after the ratios)
         ours, numpy_rate, torch_rate = (float(v) for v in row[-5:-2])
         labels.append(" ".join(row[1:-5]))
         for name, value in zip(rates, (ours, numpy_rate, torch_rate)):

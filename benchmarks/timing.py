@@ -34,8 +34,9 @@ def interleaved_medians(
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def repeats_for(seconds_per_call: float, budget: float = 0.5) -> int:
-    return max(5, min(50, int(budget / max(seconds_per_call, 1e-6))))
+def repeats_for(seconds_per_call: float, budget: float = 0.5, most: int = 50) -> int:
+    """Timed calls per candidate: as many as ``budget`` seconds allow, between 5 and ``most``."""
+    return max(5, min(most, int(budget / max(seconds_per_call, 1e-6))))
 
 
 def use_threads(threads: int) -> ModuleType | None:
