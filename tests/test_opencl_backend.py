@@ -202,8 +202,9 @@ def test_a_training_step_never_waits_for_the_device(monkeypatch):
     assert reads == []
 
 
-def test_threads_launching_kernels_together_get_their_own_results():
-    """Run in a subprocess: before the device lock, threads mixed one kernel's arguments and crashed."""
+def test_threads_launching_kernels_together_get_their_own_results(tmp_path):
+    """Run in a subprocess: before the device lock, threads mixed one kernel's arguments and crashed.
+    (From tmp_path, so it imports tinygrad_bn as the session does, not the unbuilt checkout.)"""
     program = (
         "import threading, numpy as np, tinygrad_bn as tb\n"
         "wrong = []\n"
@@ -218,7 +219,7 @@ def test_threads_launching_kernels_together_get_their_own_results():
         "[t.join() for t in threads]\n"
         "print('wrong', wrong)\n"
     )
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "wrong []", (done.returncode, done.stdout, done.stderr)
 
 
