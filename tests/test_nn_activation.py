@@ -228,7 +228,7 @@ def test_swish_with_learnable_beta_is_finite_at_plus_minus_1000(dtype):
 
 # --- the fused kernels -----------------------------------------------------------------------------------
 
-FUSED = ["sigmoid", "tanh", "silu", "elu", "selu", "gelu", "gelu_tanh"]
+FUSED = ["relu", "sigmoid", "tanh", "silu", "elu", "selu", "gelu", "gelu_tanh"]
 
 
 @pytest.mark.parametrize("name", FUSED)
@@ -517,3 +517,14 @@ def test_clamping_activations_keep_an_integer_input_integer_like_torch(name):
     result, expected = ours(tb.tensor(values)), theirs(torch.tensor(values))
     assert result.dtype is tb.int64 and expected.dtype is torch.int64
     assert result.tolist() == expected.tolist()
+
+
+def test_relu_stops_an_infinite_gradient_where_the_input_is_not_positive_like_torch():
+    values, upstream = [-2.0, 0.0, 3.0], [math.inf, math.inf, math.inf]
+    x, x_t = tb.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    act.relu(x).backward(tb.tensor(upstream))
+    torch.relu(x_t).backward(torch.tensor(upstream))
+    assert x.grad.tolist() == x_t.grad.tolist() == [0.0, 0.0, math.inf]
+    (first,) = tb.autograd.grad(act.relu(x), [x], tb.tensor(upstream), create_graph=True)
+    (second,) = tb.autograd.grad(first, [x], tb.tensor(upstream))
+    assert second.tolist() == [0.0, 0.0, 0.0]  # f'' = 0 exactly, not inf * 0

@@ -364,6 +364,10 @@ def test_unary_special_values():
         check_same(UNARY[name], special, grad=False)
 
 
+def test_relu_of_an_integer_tensor_stays_integer():
+    check_same(lambda t: t.relu(), np.array([[-3, 0], [2, -1]], np.int64))
+
+
 BINARY = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,

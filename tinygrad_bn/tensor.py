@@ -678,7 +678,10 @@ class Tensor:
         return self._unary(activation.Sigmoid)
 
     def relu(self) -> Tensor:
-        return elementwise.Relu.apply(self)
+        """max(0, x); the gradient at 0 is 0 and a NaN passes its gradient (PyTorch's choices)."""
+        if self._dtype.is_floating_point:
+            return activation.Relu.apply(self)
+        return elementwise.IntegerRelu.apply(self)
 
     def abs(self) -> Tensor:
         return elementwise.Abs.apply(self)

@@ -54,7 +54,8 @@ typedef enum {
     CT_ACTIVATION_SWISH = 2,
     CT_ACTIVATION_ELU = 3,
     CT_ACTIVATION_GELU = 4,
-    CT_ACTIVATION_GELU_TANH = 5
+    CT_ACTIVATION_GELU_TANH = 5,
+    CT_ACTIVATION_RELU = 6
 } ct_activation;
 
 const char *ct_status_string(int status);
@@ -128,7 +129,7 @@ int ct_argmax_f64(const double *x,
  * Fused activations over n contiguous elements, one pass each way:
  *     forward   y[i] = f(x[i])
  *     backward  dx[i] = dy[i] * f'(.) from saved[i]: the output y for
- *               SIGMOID and TANH, the input x for the others.
+ *               SIGMOID, TANH and RELU, the input x for the others.
  * kind is a ct_activation:
  *     SIGMOID    1/(1 + e^-x)
  *     TANH       tanh x
@@ -136,6 +137,8 @@ int ct_argmax_f64(const double *x,
  *     ELU        scale * (x > 0 ? x : alpha * (e^x - 1))  (SELU: its alpha and scale)
  *     GELU       x/2 * (1 + erf(x/sqrt 2))
  *     GELU_TANH  x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+ *     RELU       x <= 0 ? 0 : x   (NaN stays NaN; backward: y <= 0 ? 0 : dy, so a
+ *                NaN passes its gradient and the slope at 0 is 0, as in PyTorch)
  * Parameters a kind does not use are ignored. Outputs must not overlap inputs.
  * Accurate to a few ulps; finite for every finite x; NaN in, NaN out. GELU's
  * erf is our own (branch-free, vectorised); for x < 0 it takes Phi(x) from

@@ -66,6 +66,9 @@ CT_INLINE void T(forward_range)(int kind, const SCALAR *restrict x, SCALAR *rest
             y[i] = x[i] * T(sigmoid)(2 * u);
         }
         break;
+    case CT_ACTIVATION_RELU: /* NOTE: NaN fails x <= 0 and stays NaN, as in PyTorch */
+        for (int64_t i = begin; i < end; i++) y[i] = x[i] <= 0 ? 0 : x[i];
+        break;
     }
 }
 
@@ -78,6 +81,7 @@ CT_INLINE void T(forward_range)(int kind, const SCALAR *restrict x, SCALAR *rest
  *   elu       y' = scale for x > 0, scale alpha e^x otherwise
  *   gelu      y = x Phi(x):  y' = Phi(x) + x phi(x), phi(x) = e^(-x^2/2)/sqrt(2 pi)
  *   gelu_tanh y = x/2 (1 + tanh u) = x s, s = sigma(2u):  y' = s + 2x s(1 - s) u', u' = k(1 + 3c x^2)
+ *   relu      y' = 0 where y <= 0 (x <= 0: the slope at 0 is 0), 1 elsewhere (a NaN passes dy)
  */
 CT_INLINE void T(backward_range)(int kind, const SCALAR *restrict saved, const SCALAR *restrict dy,
                                  SCALAR *restrict dx, int64_t begin, int64_t end, SCALAR alpha, SCALAR scale,
@@ -116,6 +120,9 @@ CT_INLINE void T(backward_range)(int kind, const SCALAR *restrict saved, const S
             dx[i] = dy[i] * (s + 2 * x * s * (1 - s) * du);
         }
         break;
+    case CT_ACTIVATION_RELU: /* a select, not dy * 0: an infinite dy where y <= 0 gives 0, not NaN */
+        for (int64_t i = begin; i < end; i++) dx[i] = saved[i] <= 0 ? 0 : dy[i];
+        break;
     }
 }
 
@@ -146,7 +153,7 @@ static void T(activation_units)(void *ctx, int64_t begin, int64_t end, int membe
 
 static int T(run_activation)(T(activation_job) *job)
 {
-    if (job->kind < CT_ACTIVATION_SIGMOID || job->kind > CT_ACTIVATION_GELU_TANH || job->n < 0)
+    if (job->kind < CT_ACTIVATION_SIGMOID || job->kind > CT_ACTIVATION_RELU || job->n < 0)
         return CT_ERR_INVALID_ARGUMENT;
     if (job->n == 0) return CT_OK;
     if (job->in == NULL || job->out == NULL) return CT_ERR_INVALID_ARGUMENT;

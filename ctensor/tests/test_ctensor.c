@@ -768,6 +768,7 @@ static double activation_ref(int kind, double x, double alpha, double scale, dou
     case CT_ACTIVATION_SWISH: return x * sigmoid_ref(beta * x);
     case CT_ACTIVATION_ELU: return scale * (x > 0 ? x : alpha * expm1(x));
     case CT_ACTIVATION_GELU: return x * normal_cdf_ref(x);
+    case CT_ACTIVATION_RELU: return x > 0 ? x : 0;
     default: return 0.5 * x * (1 + tanh(k * (x + c * x * x * x)));
     }
 }
@@ -782,6 +783,7 @@ static double activation_slope_ref(int kind, double x, double alpha, double scal
     case CT_ACTIVATION_SWISH: return s * (1 + beta * x * (1 - s));
     case CT_ACTIVATION_ELU: return scale * (x > 0 ? 1 : alpha * exp(x));
     case CT_ACTIVATION_GELU: return normal_cdf_ref(x) + x * exp(-0.5 * x * x) * 0.39894228040143267794;
+    case CT_ACTIVATION_RELU: return x > 0 ? 1 : 0;
     default: return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x);
     }
 }
@@ -819,8 +821,8 @@ static void check_activation(int dtype, int kind, int64_t n)
         store_at(&x, i, i < 8 ? specials[i] : 40 * rng_uniform());
         store_at(&dy, i, 1);
     }
-    /* sigmoid and tanh differentiate from their output */
-    int from_output = kind == CT_ACTIVATION_SIGMOID || kind == CT_ACTIVATION_TANH;
+    /* sigmoid, tanh and relu differentiate from their output */
+    int from_output = kind == CT_ACTIVATION_SIGMOID || kind == CT_ACTIVATION_TANH || kind == CT_ACTIVATION_RELU;
     check(call_activation(dtype, 0, kind, n, x.alloc, NULL, y.alloc) == CT_OK, "activation %d forward status", kind);
     for (int backward = 0; backward <= 1; backward++) {
         const char *pass = backward ? "backward" : "forward";
@@ -855,7 +857,7 @@ static void test_activations(void)
 {
     static const int64_t sizes[] = {8, 9, 31, 100003}; /* odd tails, and more than one work unit */
     for (int dtype = F32; dtype <= F64; dtype++)
-        for (int kind = CT_ACTIVATION_SIGMOID; kind <= CT_ACTIVATION_GELU_TANH; kind++)
+        for (int kind = CT_ACTIVATION_SIGMOID; kind <= CT_ACTIVATION_RELU; kind++)
             for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) check_activation(dtype, kind, sizes[s]);
 }
 
@@ -919,7 +921,7 @@ static void test_activation_errors(void)
 {
     float x[2] = {0, 1}, y[2];
     check(ct_activation_forward_f32(-1, 2, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "unknown kind -1");
-    check(ct_activation_forward_f32(CT_ACTIVATION_GELU_TANH + 1, 2, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT,
+    check(ct_activation_forward_f32(CT_ACTIVATION_RELU + 1, 2, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT,
           "unknown kind past the last");
     check(ct_activation_forward_f32(CT_ACTIVATION_TANH, -1, x, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "n < 0");
     check(ct_activation_forward_f32(CT_ACTIVATION_TANH, 2, NULL, y, 1, 1, 1) == CT_ERR_INVALID_ARGUMENT, "NULL x");

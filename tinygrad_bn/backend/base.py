@@ -24,7 +24,7 @@ BinaryOp = Literal[
 ]
 ReduceOp = Literal["sum", "max", "min"]
 OptimizerKind = Literal["sgd", "adam", "rmsprop", "adagrad"]
-ActivationKind = Literal["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh"]
+ActivationKind = Literal["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh", "relu"]
 # Index keys hold Python ints, slices, None, Ellipsis and int64 index buffers of this device.
 IndexKey = tuple
 
@@ -86,13 +86,14 @@ class Backend(ABC):
     @abstractmethod
     def activation(self, kind: ActivationKind, x: Buffer, alpha: float, scale: float, beta: float) -> Buffer:
         """f(x) in one pass: sigmoid, tanh, swish x·σ(βx), elu scale·(x > 0 ? x : α(eˣ − 1)),
-        gelu x/2·(1 + erf(x/√2)), gelu_tanh x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+        gelu x/2·(1 + erf(x/√2)), gelu_tanh x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), relu (x <= 0 ? 0 : x)."""
 
     @abstractmethod
     def activation_backward(
         self, kind: ActivationKind, saved: Buffer, grad: Buffer, alpha: float, scale: float, beta: float
     ) -> Buffer:
-        """grad·f′ in one pass, from ``saved``: the output for sigmoid and tanh, the input otherwise."""
+        """grad·f′ in one pass, from ``saved``: the output for sigmoid, tanh and relu (y <= 0 ? 0 : grad),
+        the input otherwise."""
 
     # --- fused losses ----------------------------------------------------------------------
     @abstractmethod

@@ -53,6 +53,7 @@ _ACTIVATIONS = {
     "elu": lib.CT_ACTIVATION_ELU,
     "gelu": lib.CT_ACTIVATION_GELU,
     "gelu_tanh": lib.CT_ACTIVATION_GELU_TANH,
+    "relu": lib.CT_ACTIVATION_RELU,
 }
 _POINTER_LIST_TYPES = {np.dtype(np.float32): "float *[]", np.dtype(np.float64): "double *[]"}
 _OPTIMIZERS = {

@@ -43,7 +43,8 @@ class Activation(Function):
         return ActivationGrad.apply(saved, grad, activation=type(self), params=self.params)
 
     @staticmethod
-    def slope_derivative(saved: Tensor, alpha: float, scale: float, beta: float) -> Tensor:
+    def slope_derivative(saved: Tensor, alpha: float, scale: float, beta: float) -> Tensor | None:
+        """(f′)′ with respect to the saved tensor; None where it is 0 everywhere."""
         raise NotImplementedError
 
 
@@ -59,10 +60,24 @@ class ActivationGrad(Function):
         saved, grad = self.saved_tensors
         grad_saved = grad_grad = None
         if self.needs_input_grad[0]:
-            grad_saved = grad_of_dx * grad * self.activation.slope_derivative(saved, **self.params)
+            curvature = self.activation.slope_derivative(saved, **self.params)
+            # (None: f′ is piecewise constant, so f″ = 0 exactly, even where grad or grad_of_dx is infinite)
+            grad_saved = saved.new_zeros(saved.shape) if curvature is None else grad_of_dx * grad * curvature
         if self.needs_input_grad[1]:
             grad_grad = ActivationGrad.apply(saved, grad_of_dx, activation=self.activation, params=self.params)
         return grad_saved, grad_grad
+
+
+class Relu(Activation):
+    """max(0, x) (NaN stays NaN); f′ = 0 where y <= 0 (so at x = 0, PyTorch's choice) and 1 elsewhere,
+    a NaN passing its gradient, from the output y."""
+
+    kind = "relu"
+    saves_output = True
+
+    @staticmethod
+    def slope_derivative(y, alpha, scale, beta):  # f′ is 0 or 1: f″ = 0
+        return None
 
 
 class Sigmoid(Activation):

@@ -129,17 +129,11 @@ class Cos(UnaryFunction):
         return -grad * x.sin()
 
 
-class Relu(UnaryFunction):
+class IntegerRelu(UnaryFunction):
+    """max(0, x) of an integer tensor, which carries no gradient (floating ones take the fused
+    ``activation.Relu``)."""
+
     op = "relu"
-
-    def forward(self, x):
-        self.save_for_backward(*self.inputs)
-        return super().forward(x)
-
-    def backward(self, grad):
-        # NOTE: the subgradient at 0 is 0, and a NaN input passes the gradient, as in PyTorch.
-        (x,) = self.saved_tensors
-        return grad.where(~(x <= 0), 0.0)
 
 
 class Abs(UnaryFunction):

@@ -74,7 +74,9 @@ _BINARY_CODES = {
 }
 _COMPARE_CODES = {name: code for code, name in enumerate(["eq", "ne", "lt", "le", "gt", "ge"])}
 _REDUCE_CODES = {"sum": 0, "max": 1, "min": 2}
-_ACTIVATION_CODES = {name: code for code, name in enumerate(["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh"])}
+_ACTIVATION_CODES = {
+    name: code for code, name in enumerate(["sigmoid", "tanh", "swish", "elu", "gelu", "gelu_tanh", "relu"])
+}
 _MATMUL_GROUP = 8  # matmul.cl's GROUP: work-groups of 8 x 8 work-items,
 _MATMUL_BLOCK = (8, 4)  # each computing 8 columns x ROWS rows of the output
 _ELEMENTWISE_GROUP = 64

@@ -33,6 +33,7 @@ inline void group_sum2(ACC *a, ACC *b, __local ACC *scratch_a, __local ACC *scra
 #define ACTIVATION_ELU 3
 #define ACTIVATION_GELU 4
 #define ACTIVATION_GELU_TANH 5
+#define ACTIVATION_RELU 6
 #define GELU_TANH_K ((T)0.79788456080286535588)
 #define GELU_TANH_C ((T)0.044715)
 
@@ -68,11 +69,12 @@ __kernel void activation_forward(__global T *y, __global const T *x, int kind, T
     case ACTIVATION_SWISH: y[i] = v * sigmoid_value(beta * v); break;
     case ACTIVATION_ELU: y[i] = scale * (v <= 0 ? alpha * expm1(v <= 0 ? v : (T)0) : v); break; /* NaN: linear */
     case ACTIVATION_GELU: y[i] = v * normal_cdf(v, &density); break;
+    case ACTIVATION_RELU: y[i] = v <= 0 ? (T)0 : v; break; /* NaN stays NaN */
     default: y[i] = v * sigmoid_value(2 * (GELU_TANH_K * (v + GELU_TANH_C * v * v * v))); break;
     }
 }
 
-/* dx = dy f'(.), from `saved`: the output for sigmoid and tanh, the input otherwise (see activation_impl.h). */
+/* dx = dy f'(.), from `saved`: the output for sigmoid, tanh and relu, the input otherwise (see activation_impl.h). */
 __kernel void activation_backward(__global T *dx, __global const T *saved, __global const T *dy, int kind, T alpha,
                                   T scale, T beta, long n)
 {
@@ -91,6 +93,7 @@ __kernel void activation_backward(__global T *dx, __global const T *saved, __glo
         cdf = normal_cdf(v, &density);
         dx[i] = g * (cdf + v * density);
         break;
+    case ACTIVATION_RELU: dx[i] = v <= 0 ? (T)0 : g; break; /* a select: an infinite dy where y <= 0 gives 0 */
     default:
         s = sigmoid_value(2 * GELU_TANH_K * (v + GELU_TANH_C * v * v * v));
         dx[i] = g * (s + 2 * v * s * (1 - s) * (GELU_TANH_K * (1 + 3 * GELU_TANH_C * v * v)));
