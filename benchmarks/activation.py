@@ -26,6 +26,8 @@ def numpy_sigmoid(x):
 
 def numpy_forward_backward(name: str, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The activation y and its input gradient as NumPy array expressions (a reference, not a kernel)."""
+    if name == "relu":
+        return np.maximum(x, 0), np.where(x <= 0, 0, g)
     if name == "sigmoid":
         y = numpy_sigmoid(x)
         return y, g * y * (1 - y)
@@ -44,6 +46,7 @@ def numpy_forward_backward(name: str, x: np.ndarray, g: np.ndarray) -> tuple[np.
 
 
 ACTIVATIONS = {
+    "relu": lambda t: t.relu(),
     "sigmoid": lambda t: t.sigmoid(),
     "tanh": lambda t: t.tanh(),
     "silu": functional.silu,
@@ -70,6 +73,7 @@ def time_shape(shape: tuple[int, ...], torch) -> None:
     x_tb, g_tb = tb.tensor(x_np, requires_grad=True), tb.tensor(g_np)
     x_t, g_t = torch.tensor(x_np, requires_grad=True), torch.from_numpy(g_np)
     torch_functions = {
+        "relu": torch.relu,
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
         "silu": torch.nn.functional.silu,
