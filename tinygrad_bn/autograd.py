@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Union
 
-from tinygrad_bn.function import Function, no_grad, swap_grad_mode
+from tinygrad_bn.function import Function, no_grad, swap_grad_mode, tensor_type
 
 if TYPE_CHECKING:
     from tinygrad_bn.tensor import Tensor
@@ -43,13 +43,11 @@ def _topological_order(roots: Sequence[Node]) -> list[Node]:
 
 
 def _seed_gradients(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list[Tensor]:
-    from tinygrad_bn.tensor import Tensor
-
     seeds = []
     for index, (output, seed) in enumerate(zip(outputs, grad_outputs)):
         if not output._requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
-        if seed is not None and not isinstance(seed, Tensor):
+        if seed is not None and not isinstance(seed, tensor_type()):
             raise TypeError(f"backward: gradient {index} must be a Tensor, got {type(seed).__name__}")
         if seed is None:
             if output.numel() != 1:

@@ -25,6 +25,16 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
 
 
+@functools.cache
+def tensor_type() -> type[Tensor]:
+    """``tinygrad_bn.tensor.Tensor``, imported on first use (tensor.py imports this module). Cached:
+    the import statement costs ~1 µs per call (the package's ``tensor`` attribute is the factory
+    function, not the module, which sends it down the slow path), and ``apply`` runs for every op."""
+    from tinygrad_bn.tensor import Tensor
+
+    return Tensor
+
+
 def swap_grad_mode(enabled: bool) -> bool:
     """Turn graph recording on or off for this thread; returns the previous setting."""
     previous = getattr(_state, "grad_enabled", True)
@@ -144,12 +154,10 @@ class Function:
     @property
     def output(self) -> Tensor:
         """The saved output, as a tensor whose grad_fn is this op (so double backward works)."""
-        from tinygrad_bn.tensor import Tensor
-
         if self._output is None:
             raise RuntimeError(f"{self.name}: {FREED_GRAPH_MESSAGE}")
         buffer, device, counter, version = self._output
-        tensor = Tensor._wrap(buffer, device)
+        tensor = tensor_type()._wrap(buffer, device)
         tensor._version, tensor._grad_fn, tensor._requires_grad = counter, self, True
         self._check_version(tensor, version)
         return tensor
@@ -183,8 +191,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run forward on the inputs' buffers and, when recording, link the output into the graph."""
-        from tinygrad_bn.tensor import Tensor
-
         device = inputs[0]._device
         for tensor in inputs[1:]:
             if tensor._device is not device and tensor._device != device:
@@ -192,7 +198,7 @@ class Function:
                     f"{cls.__name__}: expected all tensors on the same device, got {device} and {tensor.device}"
                 )
         ctx = cls(inputs)
-        out = Tensor._wrap(ctx.forward(*[t._buffer for t in inputs], **params), ctx.output_device or device)
+        out = tensor_type()._wrap(ctx.forward(*[t._buffer for t in inputs], **params), ctx.output_device or device)
         ctx.inputs = None
         recording = is_grad_enabled()
         if cls.is_view and ctx.backend.shares_memory(out._buffer, inputs[0]._buffer):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinygrad_bn.function import Function
+from tinygrad_bn.function import Function, tensor_type
 
 LOG_FLOOR = -100.0  # PyTorch clamps BCE's logarithms here, so a probability of exactly 0 or 1 stays finite
 BCE_GRADIENT_EPSILON = 1e-12  # and floors x(1 − x) in the gradient's denominator
@@ -59,11 +59,9 @@ class SoftmaxCrossEntropy(Function):
         return backend.cast(backend.binary("div", loss_sum, backend.getitem(sums, (1,))), x.dtype)
 
     def backward(self, grad):
-        from tinygrad_bn.tensor import Tensor
-
         x, target, *weight = self.saved_tensors
         if self.reduction == "mean":
-            grad = grad / Tensor._wrap(self.total_weight, self.device)
+            grad = grad / tensor_type()._wrap(self.total_weight, self.device)
         if self.reduction != "none":
             grad = grad.expand(target.shape)
         grad_x = SoftmaxCrossEntropyGrad.apply(x, target, *weight, grad, logsumexp=self.logsumexp, **self.settings)

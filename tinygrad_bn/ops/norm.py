@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from tinygrad_bn.function import Function, is_grad_enabled
+from tinygrad_bn.function import Function, is_grad_enabled, tensor_type
 
 
 class _Normalization(Function):
@@ -54,8 +54,6 @@ class _Normalization(Function):
         return needs[0], self.has_weight and needs[1], self.has_bias and needs[-1]
 
     def _fused_backward(self, grad, x, weight):
-        from tinygrad_bn.tensor import Tensor
-
         backend, device, x_buffer = self.backend, x.device, self.dense_x
         grad_buffer = backend.reshape(backend.contiguous(grad._buffer), x_buffer.shape, True)
         weight_buffer = None if weight is None else backend.contiguous(weight._buffer)
@@ -63,7 +61,7 @@ class _Normalization(Function):
         # (dweight is None without a weight, so input_shapes[0] only stands in there.)
         shapes = (self.input_shapes[0], self.input_shapes[1 if self.has_weight else 0], self.input_shapes[-1])
         return [
-            None if b is None else Tensor._wrap(b if b.shape == s else backend.reshape(b, s, True), device)
+            None if b is None else tensor_type()._wrap(b if b.shape == s else backend.reshape(b, s, True), device)
             for b, s in zip(gradients, shapes)
         ]
 
