@@ -21,9 +21,10 @@
  * With a = sum(g) and b = sum(g * (x - mu)), dx = rstd*g - rstd*a/m - (x - mu) * rstd^3*b/m: each
  * kernel makes one pass for the sums (x and dy read once) and one for dx, which finds a block in
  * cache when it fits. The forward likewise reads x once for the statistics and once to write y.
- * Statistics come from sums shifted by the block's first value, accumulated in double:
- * var = mean(d^2) - mean(d)^2 with d = x - x_0 keeps the one-pass form accurate (the shift is
- * within a few standard deviations of the mean, so nothing large cancels).
+ * Statistics come from sums shifted by the block's first value: var = mean(d^2) - mean(d)^2 with
+ * d = x - x_0 keeps the one-pass form accurate (the shift is within a few standard deviations of
+ * the mean, so nothing large cancels). Every long sum is taken in the input's precision over short
+ * blocks whose sums are added in double (see BLOCK_STEPS below).
  *
  * Threads: sums per channel across samples (batch norm's statistics and gradient sums, every
  * dgamma/dbeta) are taken over chunks of samples fixed by the shape, one partial per chunk,
@@ -38,6 +39,18 @@
 
 /* Interleaved accumulators in the row sums: each is a separate dependency chain the vectoriser keeps in registers. */
 #define LANES 16
+/*
+ * Sums of many values are taken in the input's precision over short blocks (BLOCK_STEPS steps of
+ * LANES values along a row; BLOCK_ROWS rows down a column, TILE_VECTORS vectors of columns at a
+ * time) and the block sums added in double: the hot loops run at the full vector width, and a
+ * block's rounding error stays within ~8 ulps of the sum of its terms' magnitudes. (Accumulating
+ * every term in double, as before, ran float32 at half the width, with a conversion per value.)
+ */
+#define BLOCK_STEPS 8
+#define BLOCK_ROWS 8
+#define TILE_VECTORS 4
+
+typedef double double4 __attribute__((vector_size(32)));
 /* Most chunks of samples a pass with per-channel sums cuts the batch into (each holds 2 x channels partials). */
 #define MAX_CHUNKS 32
 /* Elements per thread before a second thread pays for itself. */

@@ -12,72 +12,117 @@
 
 /* ---------------------------------------------------------------- contiguous runs */
 
-/* *s1 += sum(x - shift), *s2 += sum((x - shift)^2) over x[0, count), in double. */
-CT_INLINE void T(shifted_sums)(const SCALAR *x, int64_t count, double shift, double *s1, double *s2)
+#define VLEN ((int)(32 / sizeof(SCALAR)))
+#define LANE_VECTORS (LANES / VLEN)
+typedef SCALAR T(vec) __attribute__((vector_size(32)));
+/* p[0, VLEN) read as one vector, p aligned to SCALAR only. */
+typedef SCALAR T(unaligned_vec) __attribute__((vector_size(32), aligned(sizeof(SCALAR)), may_alias));
+#define LOAD(p) (*(const T(unaligned_vec) *)(p))
+
+/* acc[0, 4 * quads) += the first 4 * quads values of `vectors`, widened to double (acc needs no alignment). */
+CT_INLINE void T(add_widened)(double *acc, const T(vec) *vectors, int quads)
 {
-    double sum[LANES] = {0}, squares[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= count; i += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double d = (double)x[i + l] - shift;
-            sum[l] += d;
-            squares[l] += d * d;
-        }
-    for (int l = 0; i + l < count; l++) {
-        double d = (double)x[i + l] - shift;
-        sum[l] += d;
-        squares[l] += d * d;
+    for (int q = 0; q < quads; q++) {
+        const SCALAR *v = (const SCALAR *)vectors + 4 * q;
+        double4 sum;
+        memcpy(&sum, acc + 4 * q, sizeof sum);
+        sum += (double4){v[0], v[1], v[2], v[3]}; /* (a constructor: one vcvtps2pd; see reduce.c) */
+        memcpy(acc + 4 * q, &sum, sizeof sum);
     }
-    *s1 += lane_total(sum);
-    *s2 += lane_total(squares);
 }
 
-/* *sum_dy += sum(dy), *sum_dy_xc += sum(dy * (x - center)) over [0, count), in double. */
-CT_INLINE void T(gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, double center, double *sum_dy,
+/*
+ * *s1 += sum(x - shift), *s2 += sum((x - shift)^2) over x[0, count): LANES interleaved sums in
+ * SCALAR over each block of BLOCK_STEPS * LANES values, added into double lanes per block; the
+ * last count % LANES values in double.
+ */
+CT_INLINE void T(shifted_sums)(const SCALAR *x, int64_t count, SCALAR shift, double *s1, double *s2)
+{
+    double sum[LANES] = {0}, squares[LANES] = {0};
+    int64_t full = count / LANES * LANES, i = 0;
+    while (i < full) {
+        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
+        T(vec) a[LANE_VECTORS] = {0}, b[LANE_VECTORS] = {0};
+        for (; i < block_end; i += LANES)
+            for (int v = 0; v < LANE_VECTORS; v++) {
+                T(vec) d = LOAD(x + i + v * VLEN) - shift;
+                a[v] += d;
+                b[v] += d * d;
+            }
+        T(add_widened)(sum, a, LANES / 4);
+        T(add_widened)(squares, b, LANES / 4);
+    }
+    double tail_sum = 0, tail_squares = 0;
+    for (; i < count; i++) {
+        double d = (double)x[i] - shift;
+        tail_sum += d;
+        tail_squares += d * d;
+    }
+    *s1 += lane_total(sum) + tail_sum;
+    *s2 += lane_total(squares) + tail_squares;
+}
+
+/* *sum_dy += sum(dy), *sum_dy_xc += sum(dy * (x - center)) over [0, count), blocked as shifted_sums. */
+CT_INLINE void T(gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_dy,
                                 double *sum_dy_xc)
 {
-    double a[LANES] = {0}, b[LANES] = {0};
-    int64_t i = 0;
-    for (; i + LANES <= count; i += LANES)
-        for (int l = 0; l < LANES; l++) {
-            double g = dy[i + l];
-            a[l] += g;
-            b[l] += g * ((double)x[i + l] - center);
-        }
-    for (int l = 0; i + l < count; l++) {
-        double g = dy[i + l];
-        a[l] += g;
-        b[l] += g * ((double)x[i + l] - center);
+    double sum_a[LANES] = {0}, sum_b[LANES] = {0};
+    int64_t full = count / LANES * LANES, i = 0;
+    while (i < full) {
+        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
+        T(vec) a[LANE_VECTORS] = {0}, b[LANE_VECTORS] = {0};
+        for (; i < block_end; i += LANES)
+            for (int v = 0; v < LANE_VECTORS; v++) {
+                T(vec) g = LOAD(dy + i + v * VLEN);
+                a[v] += g;
+                b[v] += g * (LOAD(x + i + v * VLEN) - center);
+            }
+        T(add_widened)(sum_a, a, LANES / 4);
+        T(add_widened)(sum_b, b, LANES / 4);
     }
-    *sum_dy += lane_total(a);
-    *sum_dy_xc += lane_total(b);
+    double tail_a = 0, tail_b = 0;
+    for (; i < count; i++) {
+        tail_a += dy[i];
+        tail_b += (double)dy[i] * ((double)x[i] - center);
+    }
+    *sum_dy += lane_total(sum_a) + tail_a;
+    *sum_dy_xc += lane_total(sum_b) + tail_b;
 }
 
 /*
  * Column sums over `rows` rows `stride` apart, `width` columns each (the spatial = 1 layout):
- * s1[c] += sum(x - shift[c]), s2[c] += sum((x - shift[c])^2). Four rows per update of the
- * accumulators, which then move through the caches a quarter as often; the order is fixed.
+ * s1[c] += sum(x - shift[c]), s2[c] += sum((x - shift[c])^2). Each block of BLOCK_ROWS rows is summed
+ * in SCALAR, TILE_VECTORS vectors of columns at a time in registers, and the block sums added in
+ * double: the double work per element drops BLOCK_ROWS-fold. Columns past the last full tile go
+ * one at a time, in the same order.
  */
 CT_INLINE void T(column_shifted_sums)(const SCALAR *x, int64_t rows, int64_t stride, int64_t width,
-                                      const double *restrict shift, double *restrict s1, double *restrict s2)
+                                      const SCALAR *restrict shift, double *restrict s1, double *restrict s2)
 {
-    int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        const SCALAR *restrict x0 = x + r * stride, *restrict x1 = x0 + stride, *restrict x2 = x1 + stride,
-                               *restrict x3 = x2 + stride;
-        for (int64_t c = 0; c < width; c++) {
-            double d0 = (double)x0[c] - shift[c], d1 = (double)x1[c] - shift[c];
-            double d2 = (double)x2[c] - shift[c], d3 = (double)x3[c] - shift[c];
-            s1[c] += (d0 + d1) + (d2 + d3);
-            s2[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+    const int64_t tile = TILE_VECTORS * VLEN, full = width / tile * tile;
+    for (int64_t r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+        const SCALAR *block = x + r0 * stride;
+        int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS);
+        for (int64_t c0 = 0; c0 < full; c0 += tile) {
+            T(vec) a[TILE_VECTORS] = {0}, b[TILE_VECTORS] = {0}, center[TILE_VECTORS];
+            for (int v = 0; v < TILE_VECTORS; v++) center[v] = LOAD(shift + c0 + v * VLEN);
+            for (int64_t r = 0; r < block_rows; r++)
+                for (int v = 0; v < TILE_VECTORS; v++) {
+                    T(vec) d = LOAD(block + r * stride + c0 + v * VLEN) - center[v];
+                    a[v] += d;
+                    b[v] += d * d;
+                }
+            T(add_widened)((s1 + c0), a, tile / 4);
+            T(add_widened)((s2 + c0), b, tile / 4);
         }
-    }
-    for (; r < rows; r++) {
-        const SCALAR *restrict row = x + r * stride;
-        for (int64_t c = 0; c < width; c++) {
-            double d = (double)row[c] - shift[c];
-            s1[c] += d;
-            s2[c] += d * d;
+        for (int64_t c = full; c < width; c++) {
+            SCALAR a = 0, b = 0;
+            for (int64_t r = 0; r < block_rows; r++) {
+                SCALAR d = block[r * stride + c] - shift[c];
+                a += d;
+                b += d * d;
+            }
+            s1[c] += a, s2[c] += b;
         }
     }
 }
@@ -87,26 +132,31 @@ CT_INLINE void T(column_gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_
                                        const SCALAR *restrict center, double *restrict sum_dy,
                                        double *restrict sum_dy_xc)
 {
-    int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        const SCALAR *restrict x0 = x + r * stride, *restrict x1 = x0 + stride, *restrict x2 = x1 + stride,
-                               *restrict x3 = x2 + stride;
-        const SCALAR *restrict g0 = dy + r * stride, *restrict g1 = g0 + stride, *restrict g2 = g1 + stride,
-                               *restrict g3 = g2 + stride;
-        for (int64_t c = 0; c < width; c++) {
-            double m = center[c];
-            double a0 = g0[c], a1 = g1[c], a2 = g2[c], a3 = g3[c];
-            sum_dy[c] += (a0 + a1) + (a2 + a3);
-            sum_dy_xc[c] += (a0 * ((double)x0[c] - m) + a1 * ((double)x1[c] - m)) +
-                            (a2 * ((double)x2[c] - m) + a3 * ((double)x3[c] - m));
+    const int64_t tile = TILE_VECTORS * VLEN, full = width / tile * tile;
+    for (int64_t r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+        const SCALAR *x_block = x + r0 * stride, *dy_block = dy + r0 * stride;
+        int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS);
+        for (int64_t c0 = 0; c0 < full; c0 += tile) {
+            T(vec) a[TILE_VECTORS] = {0}, b[TILE_VECTORS] = {0}, mean[TILE_VECTORS];
+            for (int v = 0; v < TILE_VECTORS; v++) mean[v] = LOAD(center + c0 + v * VLEN);
+            for (int64_t r = 0; r < block_rows; r++)
+                for (int v = 0; v < TILE_VECTORS; v++) {
+                    int64_t at = r * stride + c0 + v * VLEN;
+                    T(vec) g = LOAD(dy_block + at);
+                    a[v] += g;
+                    b[v] += g * (LOAD(x_block + at) - mean[v]);
+                }
+            T(add_widened)((sum_dy + c0), a, tile / 4);
+            T(add_widened)((sum_dy_xc + c0), b, tile / 4);
         }
-    }
-    for (; r < rows; r++) {
-        const SCALAR *restrict row = x + r * stride, *restrict g = dy + r * stride;
-        for (int64_t c = 0; c < width; c++) {
-            double a = g[c];
-            sum_dy[c] += a;
-            sum_dy_xc[c] += a * ((double)row[c] - (double)center[c]);
+        for (int64_t c = full; c < width; c++) {
+            SCALAR a = 0, b = 0;
+            for (int64_t r = 0; r < block_rows; r++) {
+                SCALAR g = dy_block[r * stride + c];
+                a += g;
+                b += g * (x_block[r * stride + c] - center[c]);
+            }
+            sum_dy[c] += a, sum_dy_xc[c] += b;
         }
     }
 }
@@ -134,7 +184,7 @@ CT_INLINE void T(input_grad_run)(const SCALAR *x, const SCALAR *dy, SCALAR *dx, 
 typedef struct {
     int64_t n, channels, spatial, sample_len; /* sample_len = channels * spatial */
     const SCALAR *x, *dy;
-    const double *shift;       /* statistics: per channel, x at (0, c, 0) */
+    const SCALAR *shift;       /* statistics: per channel, x at (0, c, 0) */
     const SCALAR *center;      /* gradient sums and pass 2: per channel mean */
     double *partials;          /* pass 1: per chunk, two sums per channel (2 x channels) */
     int64_t samples_per_chunk; /* pass 1 */
@@ -244,13 +294,13 @@ static void T(batch_norm_elementwise)(T(batch_norm_job) *job, int64_t total, ct_
 }
 
 /*
- * Scratch for one call: partials (sample_chunks x 2 x channels doubles, plus channels for the
- * shifts) and the per-channel constants (4 x channels SCALARs: center and k_a, k_b, k_c).
+ * Scratch for one call: partials (sample_chunks x 2 x channels doubles) and the per-channel
+ * constants (4 x channels SCALARs: center, k_a, k_b and k_c, or the statistics' shift in forward).
  */
 static int T(batch_norm_scratch)(T(batch_norm_job) *job, int64_t total, double **sums, SCALAR **constants)
 {
     int64_t per_chunk, chunks = sample_chunks(job->n, total, &per_chunk);
-    *sums = ct_aligned_alloc((size_t)((2 * chunks + 1) * job->channels), sizeof(double));
+    *sums = ct_aligned_alloc((size_t)(2 * chunks * job->channels), sizeof(double));
     *constants = ct_aligned_alloc((size_t)(4 * job->channels), sizeof(SCALAR));
     if (*sums != NULL && *constants != NULL) return CT_OK;
     ct_aligned_free(*sums);
@@ -305,8 +355,8 @@ int CT_PASTE(ct_batch_norm_forward, SUFFIX)(int64_t n, int64_t channels, int64_t
     double *sums;
     SCALAR *constants;
     if (T(batch_norm_scratch)(&job, total, &sums, &constants) != CT_OK) return CT_ERR_OUT_OF_MEMORY;
-    job.partials = sums + channels;
-    double *shift = sums;
+    job.partials = sums;
+    SCALAR *center = constants, *scale = center + channels, *offset = scale + channels, *shift = offset + channels;
     if (batch_stats) {
         for (int64_t c = 0; c < channels; c++) shift[c] = x[c * spatial];
         job.shift = shift;
@@ -320,7 +370,6 @@ int CT_PASTE(ct_batch_norm_forward, SUFFIX)(int64_t n, int64_t channels, int64_t
             rstd[c] = (SCALAR)(1.0 / sqrt((double)running_var[c] + eps));
         }
     }
-    SCALAR *center = constants, *scale = center + channels, *offset = scale + channels;
     for (int64_t c = 0; c < channels; c++) {
         center[c] = mean[c];
         scale[c] = (weight != NULL ? weight[c] : 1) * rstd[c];
@@ -358,7 +407,7 @@ int CT_PASTE(ct_batch_norm_backward, SUFFIX)(int64_t n, int64_t channels, int64_
     double *sums;
     SCALAR *constants;
     if (T(batch_norm_scratch)(&job, total, &sums, &constants) != CT_OK) return CT_ERR_OUT_OF_MEMORY;
-    job.partials = sums + channels;
+    job.partials = sums;
     const double *sum_dy = job.partials, *sum_dy_xc = job.partials + channels;
     int wants_sums = batch_stats || dweight != NULL || dbias != NULL;
     if (wants_sums) T(batch_norm_sums)(&job, total, T(batch_norm_gradient_sums_units));
@@ -391,6 +440,7 @@ typedef struct {
     SCALAR *y, *mean, *rstd, *dx;
     SCALAR *defaults;          /* ones then zeros (2 x channels), allocated when weight or bias is NULL */
     double *partials;          /* backward: per chunk, dweight then dbias partials (2 x channels); or NULL */
+    SCALAR *blocks;            /* backward, layer norm layout: per chunk, the same sums over BLOCK_ROWS samples */
     int64_t samples_per_chunk; /* backward */
 } T(group_norm_job);
 
@@ -426,54 +476,65 @@ static void T(group_norm_forward_units)(void *ctx, int64_t begin, int64_t end, i
 
 /*
  * One row of the layer norm layout (a channel per value): *a = sum(g), *b = sum(g * (x - center)) with
- * g = weight * dy, in LANES interleaved sums; and, when dweight is not NULL, dweight[j] += dy * (x - center)
- * * rstd and dbias[j] += dy in the same pass (x and dy are loaded once).
+ * g = weight * dy, blocked as shifted_sums; and, when block_dweight is not NULL, block_dweight[j] +=
+ * dy * (x - center) * rstd and block_dbias[j] += dy in the same pass (x and dy are loaded once): sums
+ * over a few rows in SCALAR, which the caller adds into double.
  */
 CT_INLINE void T(layer_gradient_sums)(const SCALAR *x, const SCALAR *dy, const SCALAR *weight, int64_t len,
-                                      double center, double rstd, double *a, double *b, double *restrict dweight,
-                                      double *restrict dbias)
+                                      SCALAR center, SCALAR rstd, double *a, double *b,
+                                      SCALAR *restrict block_dweight, SCALAR *restrict block_dbias)
 {
-    double a_lanes[LANES] = {0}, b_lanes[LANES] = {0};
-    int64_t full = len / LANES * LANES;
-    /* One body for the full blocks and the tail. A macro because the same body as an always-inline
-     * function measured 10-15 % slower with GCC 12 (at (256, 1024)); the dweight test is hoisted out
-     * of the loops by unswitching. */
-#define LAYER_GRADIENT_TERMS(j, l)                    \
-    do {                                              \
-        double d = dy[j], xc = (double)x[j] - center; \
-        double g = d * weight[j];                     \
-        a_lanes[l] += g;                              \
-        b_lanes[l] += g * xc;                         \
-        if (dweight != NULL) {                        \
-            dweight[j] += d * xc * rstd;              \
-            dbias[j] += d;                            \
-        }                                             \
-    } while (0)
-    for (int64_t j0 = 0; j0 < full; j0 += LANES)
-        for (int l = 0; l < LANES; l++) LAYER_GRADIENT_TERMS(j0 + l, l);
-    for (int l = 0; full + l < len; l++) LAYER_GRADIENT_TERMS(full + l, l);
-#undef LAYER_GRADIENT_TERMS
-    *a = lane_total(a_lanes), *b = lane_total(b_lanes);
+    double sum_a[LANES] = {0}, sum_b[LANES] = {0};
+    int64_t full = len / LANES * LANES, i = 0;
+    while (i < full) {
+        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
+        T(vec) va[LANE_VECTORS] = {0}, vb[LANE_VECTORS] = {0};
+        for (; i < block_end; i += LANES)
+            for (int v = 0; v < LANE_VECTORS; v++) {
+                int64_t j = i + v * VLEN;
+                T(vec) d = LOAD(dy + j), xc = LOAD(x + j) - center, g = d * LOAD(weight + j);
+                va[v] += g;
+                vb[v] += g * xc;
+                if (block_dweight != NULL) {
+                    T(vec) dw = LOAD(block_dweight + j) + d * xc * rstd, db = LOAD(block_dbias + j) + d;
+                    memcpy(block_dweight + j, &dw, sizeof dw);
+                    memcpy(block_dbias + j, &db, sizeof db);
+                }
+            }
+        T(add_widened)(sum_a, va, LANES / 4);
+        T(add_widened)(sum_b, vb, LANES / 4);
+    }
+    double tail_a = 0, tail_b = 0;
+    for (; i < len; i++) {
+        SCALAR d = dy[i], xc = x[i] - center;
+        tail_a += d * weight[i];
+        tail_b += (double)(d * weight[i]) * xc;
+        if (block_dweight != NULL) block_dweight[i] += d * xc * rstd, block_dbias[i] += d;
+    }
+    *a = lane_total(sum_a) + tail_a, *b = lane_total(sum_b) + tail_b;
 }
 
 /*
  * Backward of row r: a = sum(g), b = sum(g * (x - mean)) with g = gamma * dy, while adding the row's
- * dgamma/dbeta terms to its chunk's partials (when wanted); then dx (when wanted).
+ * dgamma/dbeta terms to its chunk's sums (when wanted: SCALAR block sums in the layer norm layout,
+ * else the double partials); then dx (when wanted).
  */
-CT_INLINE void T(group_norm_backward_row)(const T(group_norm_job) *job, int64_t r, double *dweight, double *dbias)
+CT_INLINE void T(group_norm_backward_row)(const T(group_norm_job) *job, int64_t r, double *dweight, double *dbias,
+                                          SCALAR *block_dweight, SCALAR *block_dbias)
 {
     const int64_t len = job->row_len, spatial = job->spatial, per_group = job->channels_per_group;
     int64_t c0 = (r % job->groups) * per_group;
     const SCALAR *x = job->x + r * len, *dy = job->dy + r * len, *weight = job->weight + c0;
     SCALAR mean = job->mean[r], rstd = job->rstd[r];
-    double a = 0, b = 0, center = mean;
-    if (dweight != NULL) dweight += c0, dbias += c0;
+    double a = 0, b = 0;
     if (spatial == 1) { /* one channel per value: the layer norm layout */
-        T(layer_gradient_sums)(x, dy, weight, len, center, rstd, &a, &b, dweight, dbias);
+        if (block_dweight != NULL) block_dweight += c0, block_dbias += c0;
+        T(layer_gradient_sums)(x, dy, weight, len, mean, rstd, &a, &b, block_dweight, block_dbias);
     } else {
+        if (dweight != NULL) dweight += c0, dbias += c0;
         for (int64_t k = 0; k < per_group; k++) {
             double sum_dy = 0, sum_dy_xc = 0;
-            T(gradient_sums)(x + k * spatial, dy + k * spatial, spatial, center, &sum_dy, &sum_dy_xc);
+            T(gradient_sums)(x + k * spatial, dy + k * spatial, spatial, mean, &sum_dy, &sum_dy_xc);
             a += weight[k] * sum_dy;
             b += weight[k] * sum_dy_xc;
             if (dweight != NULL) dweight[k] += sum_dy_xc * (double)rstd, dbias[k] += sum_dy;
@@ -493,22 +554,34 @@ CT_INLINE void T(group_norm_backward_row)(const T(group_norm_job) *job, int64_t 
     }
 }
 
-/* Backward: unit = one chunk of samples, which owns partials[unit] (2 x channels doubles). */
+/*
+ * Backward: unit = one chunk of samples, which owns partials[unit] (2 x channels doubles) and, in the
+ * layer norm layout, blocks[unit] (2 x channels SCALARs), added into the partials every BLOCK_ROWS samples.
+ */
 CT_SIMD_CLONES
 static void T(group_norm_backward_units)(void *ctx, int64_t begin, int64_t end, int member)
 {
     (void)member;
     const T(group_norm_job) *job = ctx;
-    const int64_t channels = job->groups * job->channels_per_group;
+    const int64_t groups = job->groups, channels = groups * job->channels_per_group;
     for (int64_t u = begin; u < end; u++) {
         double *dweight = NULL, *dbias = NULL;
+        SCALAR *block = NULL;
         if (job->partials != NULL) {
             dweight = job->partials + u * 2 * channels, dbias = dweight + channels;
             for (int64_t c = 0; c < 2 * channels; c++) dweight[c] = 0;
+            if (job->spatial == 1) block = job->blocks + u * 2 * channels;
         }
-        int64_t first = u * job->samples_per_chunk * job->groups;
-        int64_t last = CT_MIN(job->n, (u + 1) * job->samples_per_chunk) * job->groups;
-        for (int64_t r = first; r < last; r++) T(group_norm_backward_row)(job, r, dweight, dbias);
+        int64_t first = u * job->samples_per_chunk, last = CT_MIN(job->n, first + job->samples_per_chunk);
+        for (int64_t s0 = first; s0 < last; s0 += BLOCK_ROWS) {
+            int64_t s_end = CT_MIN(last, s0 + BLOCK_ROWS);
+            if (block != NULL)
+                for (int64_t c = 0; c < 2 * channels; c++) block[c] = 0;
+            for (int64_t r = s0 * groups; r < s_end * groups; r++)
+                T(group_norm_backward_row)(job, r, dweight, dbias, block, block == NULL ? NULL : block + channels);
+            if (block != NULL)
+                for (int64_t c = 0; c < 2 * channels; c++) dweight[c] += block[c];
+        }
     }
 }
 
@@ -582,7 +655,10 @@ int CT_PASTE(ct_group_norm_backward, SUFFIX)(int64_t n, int64_t groups, int64_t 
     int64_t chunks = sample_chunks(n, total, &job.samples_per_chunk);
     if (wants_affine) {
         job.partials = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(double));
-        if (job.partials == NULL) {
+        job.blocks = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(SCALAR));
+        if (job.partials == NULL || job.blocks == NULL) {
+            ct_aligned_free(job.partials);
+            ct_aligned_free(job.blocks);
             ct_aligned_free(job.defaults);
             return CT_ERR_OUT_OF_MEMORY;
         }
@@ -597,9 +673,13 @@ int CT_PASTE(ct_group_norm_backward, SUFFIX)(int64_t n, int64_t groups, int64_t 
             if (dbias != NULL) dbias[c] = (SCALAR)sums[channels + c];
         }
         ct_aligned_free(job.partials);
+        ct_aligned_free(job.blocks);
     }
     ct_aligned_free(job.defaults);
     return CT_OK;
 }
 
 #undef T
+#undef VLEN
+#undef LOAD
+#undef LANE_VECTORS

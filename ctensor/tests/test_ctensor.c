@@ -1273,7 +1273,8 @@ static void reference_moments(const double *x, const int64_t *offsets, int64_t c
  * Forward and backward of one block against the three-term formula in double:
  * y = gamma*xhat + beta, dx = rstd*(g - mean(g) - xhat*mean(g*xhat)) with g = gamma*dy (mean(g) only when
  * centered; no mean terms at all when not batch_stats), and the block's dweight/dbias terms added to
- * dweight/dbias[channel(i)]. Magnitudes (sums of absolute terms) bound the rounding error of each.
+ * dweight/dbias[channel(i)]. Magnitudes (sums of absolute terms) bound the rounding error of each; a mean
+ * taken from the block is itself a sum, whose terms come to mean(|x|).
  */
 typedef struct {
     const double *x, *dy, *weight, *bias; /* weight/bias: per channel; NULL = 1 / 0 */
@@ -1286,23 +1287,29 @@ static void reference_block(const norm_reference *ref, const int64_t *offsets, c
 {
     double *y = e->y, *y_mag = e->y_mag, *dx = e->dx, *dx_mag = e->dx_mag;
     double *dweight = e->dw, *dweight_mag = e->dw_mag, *dbias = e->db, *dbias_mag = e->db_mag;
-    double sum_g = 0, sum_gx = 0, mag_g = 0, mag_gx = 0;
+    double sum_g = 0, sum_gx = 0, mag_g = 0, mag_gx = 0, mean_mag = 0;
+    if (ref->batch_stats && ref->centered) {
+        for (int64_t i = 0; i < count; i++) mean_mag += fabs(ref->x[offsets[i]]);
+        mean_mag /= (double)count;
+    } else {
+        mean_mag = fabs(mean);
+    }
     for (int64_t i = 0; i < count; i++) {
         int64_t o = offsets[i], c = channel[i];
         double gamma = ref->weight ? ref->weight[c] : 1, beta = ref->bias ? ref->bias[c] : 0;
         double xhat = (ref->x[o] - mean) * rstd, g = gamma * ref->dy[o];
         y[o] = gamma * xhat + beta;
-        y_mag[o] = (fabs(ref->x[o]) + fabs(mean)) * rstd * fabs(gamma) + fabs(beta);
+        y_mag[o] = (fabs(ref->x[o]) + mean_mag) * rstd * fabs(gamma) + fabs(beta);
         sum_g += g, sum_gx += g * xhat;
         mag_g += fabs(g), mag_gx += fabs(g * xhat);
-        dweight[c] += ref->dy[o] * xhat, dweight_mag[c] += fabs(ref->dy[o]) * (fabs(ref->x[o]) + fabs(mean)) * rstd;
+        dweight[c] += ref->dy[o] * xhat, dweight_mag[c] += fabs(ref->dy[o]) * (fabs(ref->x[o]) + mean_mag) * rstd;
         dbias[c] += ref->dy[o], dbias_mag[c] += fabs(ref->dy[o]);
     }
     double m = (double)count;
     for (int64_t i = 0; i < count; i++) {
         int64_t o = offsets[i], c = channel[i];
         double gamma = ref->weight ? ref->weight[c] : 1, g = gamma * ref->dy[o];
-        double xhat = (ref->x[o] - mean) * rstd, xhat_mag = (fabs(ref->x[o]) + fabs(mean)) * rstd;
+        double xhat = (ref->x[o] - mean) * rstd, xhat_mag = (fabs(ref->x[o]) + mean_mag) * rstd;
         dx[o] = rstd * g, dx_mag[o] = rstd * fabs(g);
         if (ref->batch_stats) {
             if (ref->centered) dx[o] -= rstd * sum_g / m, dx_mag[o] += rstd * mag_g / m;
