@@ -17,7 +17,7 @@
 typedef SCALAR T(vec) __attribute__((vector_size(32)));
 /* p[0, VLEN) read as one vector, p aligned to SCALAR only. */
 typedef SCALAR T(unaligned_vec) __attribute__((vector_size(32), aligned(sizeof(SCALAR)), may_alias));
-#define LOAD(p) (*(const T(unaligned_vec) *)(p))
+#define LOAD(p) ((T(vec))(*(const T(unaligned_vec) *)(p)))
 
 /* acc[0, 4 * quads) += the first 4 * quads values of `vectors`, widened to double (acc needs no alignment). */
 CT_INLINE void T(add_widened)(double *acc, const T(vec) *vectors, int quads)
@@ -32,131 +32,74 @@ CT_INLINE void T(add_widened)(double *acc, const T(vec) *vectors, int quads)
 }
 
 /*
- * *s1 += sum(x - shift), *s2 += sum((x - shift)^2) over x[0, count): LANES interleaved sums in
- * SCALAR over each block of BLOCK_STEPS * LANES values, added into double lanes per block; the
- * last count % LANES values in double.
+ * The two sums every pass over a run needs: *sum_u += sum(u) and *sum_u_xc += sum(u * (x - center)) over
+ * [0, count), with u = dy (the backward's sums), or u = x - center when dy is NULL (the statistics'
+ * sums of d and d^2, d = x shifted by center). LANES interleaved sums in SCALAR over each block of
+ * BLOCK_STEPS * LANES values, added into double lanes per block; the last count % LANES values in double.
  */
-CT_INLINE void T(shifted_sums)(const SCALAR *x, int64_t count, SCALAR shift, double *s1, double *s2)
+CT_INLINE void T(paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_u,
+                              double *sum_u_xc)
 {
-    double sum[LANES] = {0}, squares[LANES] = {0};
+    double lanes_u[LANES] = {0}, lanes_u_xc[LANES] = {0};
     int64_t full = count / LANES * LANES, i = 0;
     while (i < full) {
         int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
-        T(vec) a[LANE_VECTORS] = {0}, b[LANE_VECTORS] = {0};
+        T(vec) u_sums[LANE_VECTORS] = {0}, u_xc_sums[LANE_VECTORS] = {0};
         for (; i < block_end; i += LANES)
             for (int v = 0; v < LANE_VECTORS; v++) {
-                T(vec) d = LOAD(x + i + v * VLEN) - shift;
-                a[v] += d;
-                b[v] += d * d;
+                T(vec) xc = LOAD(x + i + v * VLEN) - center, u = dy != NULL ? LOAD(dy + i + v * VLEN) : xc;
+                u_sums[v] += u;
+                u_xc_sums[v] += u * xc;
             }
-        T(add_widened)(sum, a, LANES / 4);
-        T(add_widened)(squares, b, LANES / 4);
+        T(add_widened)(lanes_u, u_sums, LANES / 4);
+        T(add_widened)(lanes_u_xc, u_xc_sums, LANES / 4);
     }
-    double tail_sum = 0, tail_squares = 0;
+    double tail_u = 0, tail_u_xc = 0;
     for (; i < count; i++) {
-        double d = (double)x[i] - shift;
-        tail_sum += d;
-        tail_squares += d * d;
+        double xc = (double)x[i] - center, u = dy != NULL ? dy[i] : xc;
+        tail_u += u;
+        tail_u_xc += u * xc;
     }
-    *s1 += lane_total(sum) + tail_sum;
-    *s2 += lane_total(squares) + tail_squares;
-}
-
-/* *sum_dy += sum(dy), *sum_dy_xc += sum(dy * (x - center)) over [0, count), blocked as shifted_sums. */
-CT_INLINE void T(gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_dy,
-                                double *sum_dy_xc)
-{
-    double sum_a[LANES] = {0}, sum_b[LANES] = {0};
-    int64_t full = count / LANES * LANES, i = 0;
-    while (i < full) {
-        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
-        T(vec) a[LANE_VECTORS] = {0}, b[LANE_VECTORS] = {0};
-        for (; i < block_end; i += LANES)
-            for (int v = 0; v < LANE_VECTORS; v++) {
-                T(vec) g = LOAD(dy + i + v * VLEN);
-                a[v] += g;
-                b[v] += g * (LOAD(x + i + v * VLEN) - center);
-            }
-        T(add_widened)(sum_a, a, LANES / 4);
-        T(add_widened)(sum_b, b, LANES / 4);
-    }
-    double tail_a = 0, tail_b = 0;
-    for (; i < count; i++) {
-        tail_a += dy[i];
-        tail_b += (double)dy[i] * ((double)x[i] - center);
-    }
-    *sum_dy += lane_total(sum_a) + tail_a;
-    *sum_dy_xc += lane_total(sum_b) + tail_b;
+    *sum_u += lane_total(lanes_u) + tail_u;
+    *sum_u_xc += lane_total(lanes_u_xc) + tail_u_xc;
 }
 
 /*
- * Column sums over `rows` rows `stride` apart, `width` columns each (the spatial = 1 layout):
- * s1[c] += sum(x - shift[c]), s2[c] += sum((x - shift[c])^2). Each block of BLOCK_ROWS rows is summed
- * in SCALAR, TILE_VECTORS vectors of columns at a time in registers, and the block sums added in
- * double: the double work per element drops BLOCK_ROWS-fold. Columns past the last full tile go
+ * The same two sums per column over `rows` rows `stride` apart, `width` columns each (the spatial = 1
+ * layout), with center[c] per column: sum_u[c] and sum_u_xc[c]. Each block of BLOCK_ROWS rows is
+ * summed in SCALAR, TILE_VECTORS vectors of columns at a time in registers, and the block sums added
+ * in double: the double work per element drops BLOCK_ROWS-fold. Columns past the last full tile go
  * one at a time, in the same order.
  */
-CT_INLINE void T(column_shifted_sums)(const SCALAR *x, int64_t rows, int64_t stride, int64_t width,
-                                      const SCALAR *restrict shift, double *restrict s1, double *restrict s2)
+CT_INLINE void T(column_paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride, int64_t width,
+                                     const SCALAR *restrict center, double *restrict sum_u,
+                                     double *restrict sum_u_xc)
 {
     const int64_t tile = TILE_VECTORS * VLEN, full = width / tile * tile;
     for (int64_t r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-        const SCALAR *block = x + r0 * stride;
-        int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS);
+        int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS), first = r0 * stride;
         for (int64_t c0 = 0; c0 < full; c0 += tile) {
-            T(vec) a[TILE_VECTORS] = {0}, b[TILE_VECTORS] = {0}, center[TILE_VECTORS];
-            for (int v = 0; v < TILE_VECTORS; v++) center[v] = LOAD(shift + c0 + v * VLEN);
+            T(vec) u_sums[TILE_VECTORS] = {0}, u_xc_sums[TILE_VECTORS] = {0}, centers[TILE_VECTORS];
+            for (int v = 0; v < TILE_VECTORS; v++) centers[v] = LOAD(center + c0 + v * VLEN);
             for (int64_t r = 0; r < block_rows; r++)
                 for (int v = 0; v < TILE_VECTORS; v++) {
-                    T(vec) d = LOAD(block + r * stride + c0 + v * VLEN) - center[v];
-                    a[v] += d;
-                    b[v] += d * d;
+                    int64_t at = first + r * stride + c0 + v * VLEN;
+                    T(vec) xc = LOAD(x + at) - centers[v], u = dy != NULL ? LOAD(dy + at) : xc;
+                    u_sums[v] += u;
+                    u_xc_sums[v] += u * xc;
                 }
-            T(add_widened)((s1 + c0), a, tile / 4);
-            T(add_widened)((s2 + c0), b, tile / 4);
+            T(add_widened)(sum_u + c0, u_sums, tile / 4);
+            T(add_widened)(sum_u_xc + c0, u_xc_sums, tile / 4);
         }
         for (int64_t c = full; c < width; c++) {
-            SCALAR a = 0, b = 0;
+            SCALAR u_sum = 0, u_xc_sum = 0;
             for (int64_t r = 0; r < block_rows; r++) {
-                SCALAR d = block[r * stride + c] - shift[c];
-                a += d;
-                b += d * d;
+                int64_t at = first + r * stride + c;
+                SCALAR xc = x[at] - center[c], u = dy != NULL ? dy[at] : xc;
+                u_sum += u;
+                u_xc_sum += u * xc;
             }
-            s1[c] += a, s2[c] += b;
-        }
-    }
-}
-
-/* The same for the backward's sums: sum_dy[c] += sum(dy), sum_dy_xc[c] += sum(dy * (x - center[c])). */
-CT_INLINE void T(column_gradient_sums)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride, int64_t width,
-                                       const SCALAR *restrict center, double *restrict sum_dy,
-                                       double *restrict sum_dy_xc)
-{
-    const int64_t tile = TILE_VECTORS * VLEN, full = width / tile * tile;
-    for (int64_t r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-        const SCALAR *x_block = x + r0 * stride, *dy_block = dy + r0 * stride;
-        int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS);
-        for (int64_t c0 = 0; c0 < full; c0 += tile) {
-            T(vec) a[TILE_VECTORS] = {0}, b[TILE_VECTORS] = {0}, mean[TILE_VECTORS];
-            for (int v = 0; v < TILE_VECTORS; v++) mean[v] = LOAD(center + c0 + v * VLEN);
-            for (int64_t r = 0; r < block_rows; r++)
-                for (int v = 0; v < TILE_VECTORS; v++) {
-                    int64_t at = r * stride + c0 + v * VLEN;
-                    T(vec) g = LOAD(dy_block + at);
-                    a[v] += g;
-                    b[v] += g * (LOAD(x_block + at) - mean[v]);
-                }
-            T(add_widened)((sum_dy + c0), a, tile / 4);
-            T(add_widened)((sum_dy_xc + c0), b, tile / 4);
-        }
-        for (int64_t c = full; c < width; c++) {
-            SCALAR a = 0, b = 0;
-            for (int64_t r = 0; r < block_rows; r++) {
-                SCALAR g = dy_block[r * stride + c];
-                a += g;
-                b += g * (x_block[r * stride + c] - center[c]);
-            }
-            sum_dy[c] += a, sum_dy_xc[c] += b;
+            sum_u[c] += u_sum, sum_u_xc[c] += u_xc_sum;
         }
     }
 }
@@ -184,56 +127,37 @@ CT_INLINE void T(input_grad_run)(const SCALAR *x, const SCALAR *dy, SCALAR *dx, 
 typedef struct {
     int64_t n, channels, spatial, sample_len; /* sample_len = channels * spatial */
     const SCALAR *x, *dy;
-    const SCALAR *shift;       /* statistics: per channel, x at (0, c, 0) */
-    const SCALAR *center;      /* gradient sums and pass 2: per channel mean */
+    const SCALAR *center;      /* per channel: pass 1 of the forward, x at (0, c, 0); else the mean */
     double *partials;          /* pass 1: per chunk, two sums per channel (2 x channels) */
     int64_t samples_per_chunk; /* pass 1 */
     const SCALAR *k_a, *k_b, *k_c; /* pass 2, per channel: y = (x - center)*k_a + k_b; dx = k_a*dy - k_b - (x - center)*k_c */
     SCALAR *out;               /* pass 2: y or dx */
 } T(batch_norm_job);
 
-/* Pass 1 of the forward: sum(x - shift) and sum((x - shift)^2) per channel over the chunk's samples. */
+/*
+ * Pass 1, chunks [begin, end) of samples: per channel, the paired sums of u and u * (x - center) over the
+ * chunk's samples into its partials, with u = x - center (the forward: center is the shift) or u = dy.
+ */
 CT_SIMD_CLONES
-static void T(batch_norm_statistics_units)(void *ctx, int64_t begin, int64_t end, int member)
+static void T(batch_norm_sums_units)(void *ctx, int64_t begin, int64_t end, int member)
 {
     (void)member;
     const T(batch_norm_job) *job = ctx;
-    const int64_t channels = job->channels, spatial = job->spatial;
+    const int64_t channels = job->channels, spatial = job->spatial, len = job->sample_len;
     for (int64_t u = begin; u < end; u++) {
-        double *s1 = job->partials + u * 2 * channels, *s2 = s1 + channels;
-        for (int64_t c = 0; c < 2 * channels; c++) s1[c] = 0;
+        double *sum_u = job->partials + u * 2 * channels, *sum_u_xc = sum_u + channels;
+        for (int64_t c = 0; c < 2 * channels; c++) sum_u[c] = 0;
         int64_t first = u * job->samples_per_chunk, last = CT_MIN(job->n, first + job->samples_per_chunk);
+        const SCALAR *dy = job->dy != NULL ? job->dy + first * len : NULL;
         if (spatial == 1) {
-            T(column_shifted_sums)(job->x + first * channels, last - first, channels, channels, job->shift, s1, s2);
+            T(column_paired_sums)(job->x + first * len, dy, last - first, len, channels, job->center, sum_u, sum_u_xc);
             continue;
         }
         for (int64_t r = first; r < last; r++) {
-            const SCALAR *x = job->x + r * job->sample_len;
-            for (int64_t c = 0; c < channels; c++) T(shifted_sums)(x + c * spatial, spatial, job->shift[c], &s1[c], &s2[c]);
-        }
-    }
-}
-
-/* Pass 1 of the backward: sum(dy) and sum(dy * (x - center)) per channel over the chunk's samples. */
-CT_SIMD_CLONES
-static void T(batch_norm_gradient_sums_units)(void *ctx, int64_t begin, int64_t end, int member)
-{
-    (void)member;
-    const T(batch_norm_job) *job = ctx;
-    const int64_t channels = job->channels, spatial = job->spatial;
-    for (int64_t u = begin; u < end; u++) {
-        double *sum_dy = job->partials + u * 2 * channels, *sum_dy_xc = sum_dy + channels;
-        for (int64_t c = 0; c < 2 * channels; c++) sum_dy[c] = 0;
-        int64_t first = u * job->samples_per_chunk, last = CT_MIN(job->n, first + job->samples_per_chunk);
-        if (spatial == 1) {
-            T(column_gradient_sums)(job->x + first * channels, job->dy + first * channels, last - first, channels,
-                                    channels, job->center, sum_dy, sum_dy_xc);
-            continue;
-        }
-        for (int64_t r = first; r < last; r++) {
-            const SCALAR *x = job->x + r * job->sample_len, *dy = job->dy + r * job->sample_len;
+            const SCALAR *x = job->x + r * len, *dy_r = job->dy != NULL ? job->dy + r * len : NULL;
             for (int64_t c = 0; c < channels; c++)
-                T(gradient_sums)(x + c * spatial, dy + c * spatial, spatial, job->center[c], &sum_dy[c], &sum_dy_xc[c]);
+                T(paired_sums)(x + c * spatial, dy_r != NULL ? dy_r + c * spatial : NULL, spatial, job->center[c],
+                               &sum_u[c], &sum_u_xc[c]);
         }
     }
 }
@@ -280,10 +204,11 @@ static void T(batch_norm_input_grad_units)(void *ctx, int64_t begin, int64_t end
 }
 
 /* Pass 1 over chunks of samples, then the partials combined in chunk order into job->partials[0, 2 x channels). */
-static void T(batch_norm_sums)(T(batch_norm_job) *job, int64_t total, ct_range_body body)
+static void T(batch_norm_sums)(T(batch_norm_job) *job, int64_t total)
 {
     int64_t chunks = sample_chunks(job->n, total, &job->samples_per_chunk);
-    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, chunks), chunks, body, job);
+    ct_parallel_for(ct_threads_for((double)total, (double)MIN_ELEMS_PER_THREAD, chunks), chunks,
+                    T(batch_norm_sums_units), job);
     combine_partials(job->partials, chunks, 2 * job->channels);
 }
 
@@ -359,8 +284,8 @@ int CT_PASTE(ct_batch_norm_forward, SUFFIX)(int64_t n, int64_t channels, int64_t
     SCALAR *center = constants, *scale = center + channels, *offset = scale + channels, *shift = offset + channels;
     if (batch_stats) {
         for (int64_t c = 0; c < channels; c++) shift[c] = x[c * spatial];
-        job.shift = shift;
-        T(batch_norm_sums)(&job, total, T(batch_norm_statistics_units));
+        job.center = shift;
+        T(batch_norm_sums)(&job, total);
         for (int64_t c = 0; c < channels; c++)
             T(batch_norm_channel_statistics)(c, shift[c], job.partials[c], job.partials[channels + c], n * spatial, eps,
                                              running_mean, running_var, momentum, mean, rstd);
@@ -410,7 +335,7 @@ int CT_PASTE(ct_batch_norm_backward, SUFFIX)(int64_t n, int64_t channels, int64_
     job.partials = sums;
     const double *sum_dy = job.partials, *sum_dy_xc = job.partials + channels;
     int wants_sums = batch_stats || dweight != NULL || dbias != NULL;
-    if (wants_sums) T(batch_norm_sums)(&job, total, T(batch_norm_gradient_sums_units));
+    if (wants_sums) T(batch_norm_sums)(&job, total);
     SCALAR *k_dy = constants, *k_const = k_dy + channels, *k_x = k_const + channels;
     double count = (double)(n * spatial);
     for (int64_t c = 0; c < channels; c++) {
@@ -457,7 +382,7 @@ static void T(group_norm_forward_units)(void *ctx, int64_t begin, int64_t end, i
         int64_t c0 = (r % job->groups) * per_group;
         const SCALAR *weight = job->weight + c0, *bias = job->bias + c0;
         double shift = job->centered ? x[0] : 0, s1 = 0, s2 = 0, mean_d = 0, var;
-        T(shifted_sums)(x, len, shift, &s1, &s2);
+        T(paired_sums)(x, NULL, len, shift, &s1, &s2);
         if (job->centered)
             moments_from_sums(shift, s1, s2, len, &mean_d, &var);
         else
@@ -476,7 +401,7 @@ static void T(group_norm_forward_units)(void *ctx, int64_t begin, int64_t end, i
 
 /*
  * One row of the layer norm layout (a channel per value): *a = sum(g), *b = sum(g * (x - center)) with
- * g = weight * dy, blocked as shifted_sums; and, when block_dweight is not NULL, block_dweight[j] +=
+ * g = weight * dy, blocked as paired_sums; and, when block_dweight is not NULL, block_dweight[j] +=
  * dy * (x - center) * rstd and block_dbias[j] += dy in the same pass (x and dy are loaded once): sums
  * over a few rows in SCALAR, which the caller adds into double.
  */
@@ -534,7 +459,7 @@ CT_INLINE void T(group_norm_backward_row)(const T(group_norm_job) *job, int64_t 
         if (dweight != NULL) dweight += c0, dbias += c0;
         for (int64_t k = 0; k < per_group; k++) {
             double sum_dy = 0, sum_dy_xc = 0;
-            T(gradient_sums)(x + k * spatial, dy + k * spatial, spatial, mean, &sum_dy, &sum_dy_xc);
+            T(paired_sums)(x + k * spatial, dy + k * spatial, spatial, mean, &sum_dy, &sum_dy_xc);
             a += weight[k] * sum_dy;
             b += weight[k] * sum_dy_xc;
             if (dweight != NULL) dweight[k] += sum_dy_xc * (double)rstd, dbias[k] += sum_dy;
