@@ -79,7 +79,10 @@ void ct_team_barrier(void);
 
 #define CT_BUFFER_ALIGN 64
 
-/* NULL on failure or when count * elem_size overflows. */
+/*
+ * NULL on failure or when count * elem_size overflows. Not zeroed. Large blocks are kept per thread
+ * after ct_aligned_free and reused by later calls (see runtime.c); free them only with ct_aligned_free.
+ */
 void *ct_aligned_alloc(size_t count, size_t elem_size);
 void ct_aligned_free(void *ptr);
 

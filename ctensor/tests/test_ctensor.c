@@ -9,6 +9,7 @@
  * survive. Prints "N passed, M failed"; exits 1 if anything failed.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "ctensor.h"
+#include "../src/ctensor_internal.h" /* ct_aligned_alloc, for the scratch tests */
 
 /* ---------------------------------------------------------------- checks */
 
@@ -230,6 +232,51 @@ static void test_runtime(void)
     const char *simd = ct_simd_name();
     check(strcmp(simd, "avx2+fma") == 0 || strcmp(simd, "generic") == 0, "ct_simd_name is avx2+fma or generic");
     printf("simd: %s\n", simd);
+}
+
+/* A large scratch block taken and handed back on another thread, which then exits and releases it
+ * (under AddressSanitizer, a bad release at the thread's exit is caught). */
+static void *scratch_on_a_thread(void *arg)
+{
+    (void)arg;
+    char *block = ct_aligned_alloc((size_t)1 << 20, 1);
+    if (block != NULL) memset(block, 1, (size_t)1 << 20);
+    ct_aligned_free(block);
+    return block;
+}
+
+static void test_scratch_blocks(void)
+{
+    size_t kib = 1024;
+    char *big = ct_aligned_alloc(256 * kib, 1);
+    check(big != NULL && (uintptr_t)big % CT_BUFFER_ALIGN == 0, "scratch: a 256 KiB block, 64-byte aligned");
+    memset(big, 7, 256 * kib);
+    ct_aligned_free(big);
+    char *again = ct_aligned_alloc(200 * kib, 1);
+    check(again == big, "scratch: a freed large block serves the next request it can hold");
+    memset(again, 7, 200 * kib);
+    char *other = ct_aligned_alloc(300 * kib, 1);
+    check(other != NULL && other != again, "scratch: a larger request gets a fresh block");
+    memset(other, 7, 300 * kib);
+    ct_aligned_free(again);
+    ct_aligned_free(other);
+    char *blocks[6];
+    for (int i = 0; i < 6; i++) blocks[i] = ct_aligned_alloc((size_t)(100 + 10 * i) * kib, 1);
+    for (int i = 0; i < 6; i++) ct_aligned_free(blocks[i]);
+    char *largest = ct_aligned_alloc(150 * kib, 1);
+    check(largest == blocks[5], "scratch: the largest freed blocks are the ones kept");
+    ct_aligned_free(largest);
+    char *small = ct_aligned_alloc(100, 8);
+    check(small != NULL && (uintptr_t)small % CT_BUFFER_ALIGN == 0, "scratch: a small block, aligned");
+    ct_aligned_free(small);
+    ct_aligned_free(NULL);
+    check(ct_aligned_alloc(SIZE_MAX / 2, 4) == NULL, "scratch: an overflowing size gives NULL");
+    check(ct_aligned_alloc(SIZE_MAX - 8, 1) == NULL, "scratch: a size past the header gives NULL");
+    pthread_t thread;
+    void *result = NULL;
+    check(pthread_create(&thread, NULL, scratch_on_a_thread, NULL) == 0 && pthread_join(thread, &result) == 0 &&
+              result != NULL,
+          "scratch: a thread keeps a block and exits");
 }
 
 /* ---------------------------------------------------------------- matmul */
@@ -1657,6 +1704,7 @@ static void test_cl_device_work_without_a_runtime(void)
 int main(void)
 {
     test_runtime();
+    test_scratch_blocks();
     test_cl_runtime_without_a_loader();
     test_cl_device_work_without_a_runtime();
     test_matmul_errors();
