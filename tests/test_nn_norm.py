@@ -124,6 +124,27 @@ def test_batch_norm_without_running_stats_uses_batch_statistics_in_eval_too():
     assert_close(bn(x), [[-1.0, -1.0], [1.0, 1.0]], atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    "layer, shape",
+    [("batch", (4096, 8)), ("batch", (300, 37)), ("layer", (3, 5000)), ("layer", (16, 1024)), ("layer", (4, 77))],
+)
+def test_float32_statistics_stay_accurate_when_the_first_value_is_an_outlier(layer, shape):
+    # The kernels sum float32 in short blocks, each about its own mean; about the first value alone
+    # (a padded first sample, an outlier feature at index 0) the float sums cancelled in the variance.
+    rng = np.random.default_rng(0)
+    x = (1000 + rng.uniform(-1, 1, shape)).astype(np.float32)
+    x[0, :] = x[:, 0] = 0
+    axis = 0 if layer == "batch" else 1
+    ours = (
+        F.batch_norm(tb.tensor(x), None, None, training=True)
+        if layer == "batch"
+        else F.layer_norm(tb.tensor(x), shape[1:])
+    ).numpy()
+    exact = x.astype(np.float64)
+    exact = (exact - exact.mean(axis, keepdims=True)) / np.sqrt(exact.var(axis, keepdims=True) + 1e-5)
+    assert np.abs(ours - exact).max() < 2e-6 * np.abs(exact).max()
+
+
 def test_batch_norm_gradient_of_x_sums_to_zero_over_the_batch():
     x = tb.randn(16, 5, dtype=F64, requires_grad=True)
     F.batch_norm(x, None, None, tb.rand(5, dtype=F64) + 0.5, None, training=True).backward(tb.randn(16, 5, dtype=F64))

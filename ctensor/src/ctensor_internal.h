@@ -16,9 +16,10 @@
  * x86-64-v3 (AVX2 + FMA) and once for the baseline; an ifunc picks one when
  * the library loads. "arch=x86-64-v3" is tested by ISA level; "arch=haswell"
  * would be tested by CPU model and never chosen on AMD or newer Intel parts.
- * Only leaves are cloned: OpenMP outlines parallel regions into functions
- * that are not, so regions live in runtime.c and call the leaves. Vector
- * types never cross a function boundary by value.
+ * Only functions that open no OpenMP region are cloned (leaves, and entry
+ * points whose regions go through runtime.c): OpenMP outlines a region into a
+ * function that is not, so regions live in runtime.c and call the leaves.
+ * Vector types never cross a function boundary by value.
  */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && \
     !defined(CT_NO_SIMD_CLONES) /* -DCT_NO_SIMD_CLONES builds (and tests) the portable path alone */

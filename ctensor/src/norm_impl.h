@@ -19,15 +19,57 @@ typedef SCALAR T(vec) __attribute__((vector_size(32)));
 typedef SCALAR T(unaligned_vec) __attribute__((vector_size(32), aligned(sizeof(SCALAR)), may_alias));
 #define LOAD(p) ((T(vec))(*(const T(unaligned_vec) *)(p)))
 
-/* acc[0, 4 * quads) += the first 4 * quads values of `vectors`, widened to double (acc needs no alignment). */
-CT_INLINE void T(add_widened)(double *acc, const T(vec) *vectors, int quads)
+/*
+ * Block sums about the block's own center b, added into running sums about c, in double: for each
+ * value j < 4 * quads, with d = x - b, A = sum(u), B = sum(u * d) over n values and delta = b - c,
+ *   sum_u[j] += A + n * delta,   sum_u_xc[j] += B + delta * (2A + n * delta),
+ * which are sum(x - c) and sum((x - c)^2) when u = d (the statistics); A and B when delta is NULL (0).
+ * The statistics center each block at its own mean, so d stays within the block's spread however far
+ * c (the first value) lies from the rest: the SCALAR sums then lose nothing to the cancellation in
+ * var = mean((x-c)^2) - mean(x-c)^2, which happens here, in double. (sum_u, sum_u_xc: any alignment.)
+ */
+CT_INLINE void T(add_block_sums)(double *sum_u, double *sum_u_xc, const T(vec) *u_sums, const T(vec) *u_xc_sums,
+                                 const double4 *delta, double n, int quads)
 {
     for (int q = 0; q < quads; q++) {
-        const SCALAR *v = (const SCALAR *)vectors + 4 * q;
-        double4 sum;
-        memcpy(&sum, acc + 4 * q, sizeof sum);
-        sum += (double4){v[0], v[1], v[2], v[3]}; /* (a constructor: one vcvtps2pd; see reduce.c) */
-        memcpy(acc + 4 * q, &sum, sizeof sum);
+        const SCALAR *a = (const SCALAR *)u_sums + 4 * q, *b = (const SCALAR *)u_xc_sums + 4 * q;
+        double4 sum_a = {a[0], a[1], a[2], a[3]}, sum_b = {b[0], b[1], b[2], b[3]}; /* (one vcvtps2pd each) */
+        double4 total_u, total_u_xc;
+        memcpy(&total_u, sum_u + 4 * q, sizeof total_u);
+        memcpy(&total_u_xc, sum_u_xc + 4 * q, sizeof total_u_xc);
+        if (delta != NULL) {
+            total_u += sum_a + n * delta[q];
+            total_u_xc += sum_b + delta[q] * (2 * sum_a + n * delta[q]);
+        } else {
+            total_u += sum_a;
+            total_u_xc += sum_b;
+        }
+        memcpy(sum_u + 4 * q, &total_u, sizeof total_u);
+        memcpy(sum_u_xc + 4 * q, &total_u_xc, sizeof total_u_xc);
+    }
+}
+
+/*
+ * centers[v] = each lane's mean over `steps` steps of LANES values from x (lanes interleaved as in
+ * paired_sums), in SCALAR: the centers of a block's statistics. Any center is exact in
+ * add_block_sums; one near the block's values keeps its d small.
+ */
+CT_INLINE void T(lane_means)(const SCALAR *x, int64_t steps, T(vec) *centers)
+{
+    for (int v = 0; v < LANE_VECTORS; v++) centers[v] = (T(vec)){0};
+    for (int64_t i = 0; i < steps * LANES; i += LANES)
+        for (int v = 0; v < LANE_VECTORS; v++) centers[v] += LOAD(x + i + v * VLEN);
+    for (int v = 0; v < LANE_VECTORS; v++) centers[v] *= 1 / (SCALAR)steps;
+}
+
+/* delta[q] = block_centers[4q .. 4q+3] - center, widened to double. */
+CT_INLINE void T(center_shifts)(const T(vec) *block_centers, const SCALAR *center, int center_step, double4 *delta,
+                                int quads)
+{
+    for (int q = 0; q < quads; q++) {
+        const SCALAR *b = (const SCALAR *)block_centers + 4 * q, *c = center + center_step * 4 * q;
+        delta[q] = (double4){b[0], b[1], b[2], b[3]} -
+                   (double4){c[0], c[center_step], c[2 * center_step], c[3 * center_step]};
     }
 }
 
@@ -35,28 +77,34 @@ CT_INLINE void T(add_widened)(double *acc, const T(vec) *vectors, int quads)
  * The two sums every pass over a run needs: *sum_u += sum(u) and *sum_u_xc += sum(u * (x - center)) over
  * [0, count), with u = dy (the backward's sums), or u = x - center when dy is NULL (the statistics'
  * sums of d and d^2, d = x shifted by center). LANES interleaved sums in SCALAR over each block of
- * BLOCK_STEPS * LANES values, added into double lanes per block; the last count % LANES values in double.
+ * BLOCK_STEPS * LANES values, added into double lanes per block (statistics: each lane about its own
+ * mean over the block, see add_block_sums); the last count % LANES values in double.
  */
-CT_INLINE void T(paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_u,
-                              double *sum_u_xc)
+CT_INLINE void T(paired_sums_body)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_u,
+                                   double *sum_u_xc, int has_dy)
 {
     double lanes_u[LANES] = {0}, lanes_u_xc[LANES] = {0};
     int64_t full = count / LANES * LANES, i = 0;
     while (i < full) {
-        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES);
-        T(vec) u_sums[LANE_VECTORS] = {0}, u_xc_sums[LANE_VECTORS] = {0};
+        int64_t block_end = CT_MIN(full, i + BLOCK_STEPS * LANES), steps = (block_end - i) / LANES;
+        T(vec) u_sums[LANE_VECTORS] = {0}, u_xc_sums[LANE_VECTORS] = {0}, centers[LANE_VECTORS];
+        if (has_dy)
+            for (int v = 0; v < LANE_VECTORS; v++) centers[v] = (T(vec)){0} + center;
+        else
+            T(lane_means)(x + i, steps, centers);
         for (; i < block_end; i += LANES)
             for (int v = 0; v < LANE_VECTORS; v++) {
-                T(vec) xc = LOAD(x + i + v * VLEN) - center, u = dy != NULL ? LOAD(dy + i + v * VLEN) : xc;
+                T(vec) xc = LOAD(x + i + v * VLEN) - centers[v], u = has_dy ? LOAD(dy + i + v * VLEN) : xc;
                 u_sums[v] += u;
                 u_xc_sums[v] += u * xc;
             }
-        T(add_widened)(lanes_u, u_sums, LANES / 4);
-        T(add_widened)(lanes_u_xc, u_xc_sums, LANES / 4);
+        double4 delta[LANES / 4];
+        if (!has_dy) T(center_shifts)(centers, &center, 0, delta, LANES / 4);
+        T(add_block_sums)(lanes_u, lanes_u_xc, u_sums, u_xc_sums, has_dy ? NULL : delta, (double)steps, LANES / 4);
     }
     double tail_u = 0, tail_u_xc = 0;
     for (; i < count; i++) {
-        double xc = (double)x[i] - center, u = dy != NULL ? dy[i] : xc;
+        double xc = (double)x[i] - center, u = has_dy ? dy[i] : xc;
         tail_u += u;
         tail_u_xc += u * xc;
     }
@@ -64,44 +112,80 @@ CT_INLINE void T(paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, 
     *sum_u_xc += lane_total(lanes_u_xc) + tail_u_xc;
 }
 
+/* (dy tested once, outside the loops: each mode gets its own.) */
+CT_INLINE void T(paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t count, SCALAR center, double *sum_u,
+                              double *sum_u_xc)
+{
+    if (dy != NULL)
+        T(paired_sums_body)(x, dy, count, center, sum_u, sum_u_xc, 1);
+    else
+        T(paired_sums_body)(x, NULL, count, center, sum_u, sum_u_xc, 0);
+}
+
 /*
  * The same two sums per column over `rows` rows `stride` apart, `width` columns each (the spatial = 1
  * layout), with center[c] per column: sum_u[c] and sum_u_xc[c]. Each block of BLOCK_ROWS rows is
- * summed in SCALAR, TILE_VECTORS vectors of columns at a time in registers, and the block sums added
- * in double: the double work per element drops BLOCK_ROWS-fold. Columns past the last full tile go
- * one at a time, in the same order.
+ * summed in SCALAR (statistics: about the block's own column means), TILE_VECTORS vectors of columns at a
+ * time in registers, and the block sums added in double (add_block_sums): the double work per element
+ * drops BLOCK_ROWS-fold. Columns past the last full tile go one at a time, the same way.
  */
-CT_INLINE void T(column_paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride, int64_t width,
-                                     const SCALAR *restrict center, double *restrict sum_u,
-                                     double *restrict sum_u_xc)
+CT_INLINE void T(column_paired_sums_body)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride,
+                                          int64_t width, const SCALAR *restrict center, double *restrict sum_u,
+                                          double *restrict sum_u_xc, int has_dy)
 {
     const int64_t tile = TILE_VECTORS * VLEN, full = width / tile * tile;
     for (int64_t r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
         int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS), first = r0 * stride;
         for (int64_t c0 = 0; c0 < full; c0 += tile) {
             T(vec) u_sums[TILE_VECTORS] = {0}, u_xc_sums[TILE_VECTORS] = {0}, centers[TILE_VECTORS];
-            for (int v = 0; v < TILE_VECTORS; v++) centers[v] = LOAD(center + c0 + v * VLEN);
+            if (has_dy) {
+                for (int v = 0; v < TILE_VECTORS; v++) centers[v] = LOAD(center + c0 + v * VLEN);
+            } else { /* the block's own column means (its rows are in L1 after this) */
+                for (int v = 0; v < TILE_VECTORS; v++) centers[v] = (T(vec)){0};
+                for (int64_t r = 0; r < block_rows; r++)
+                    for (int v = 0; v < TILE_VECTORS; v++) centers[v] += LOAD(x + first + r * stride + c0 + v * VLEN);
+                for (int v = 0; v < TILE_VECTORS; v++) centers[v] *= 1 / (SCALAR)block_rows;
+            }
             for (int64_t r = 0; r < block_rows; r++)
                 for (int v = 0; v < TILE_VECTORS; v++) {
                     int64_t at = first + r * stride + c0 + v * VLEN;
-                    T(vec) xc = LOAD(x + at) - centers[v], u = dy != NULL ? LOAD(dy + at) : xc;
+                    T(vec) xc = LOAD(x + at) - centers[v], u = has_dy ? LOAD(dy + at) : xc;
                     u_sums[v] += u;
                     u_xc_sums[v] += u * xc;
                 }
-            T(add_widened)(sum_u + c0, u_sums, tile / 4);
-            T(add_widened)(sum_u_xc + c0, u_xc_sums, tile / 4);
+            double4 delta[TILE_VECTORS * VLEN / 4];
+            if (!has_dy) T(center_shifts)(centers, center + c0, 1, delta, TILE_VECTORS * VLEN / 4);
+            T(add_block_sums)(sum_u + c0, sum_u_xc + c0, u_sums, u_xc_sums, has_dy ? NULL : delta, (double)block_rows,
+                              tile / 4);
         }
         for (int64_t c = full; c < width; c++) {
-            SCALAR u_sum = 0, u_xc_sum = 0;
+            SCALAR u_sum = 0, u_xc_sum = 0, block_center = center[c];
+            if (!has_dy) {
+                block_center = 0;
+                for (int64_t r = 0; r < block_rows; r++) block_center += x[first + r * stride + c];
+                block_center /= (SCALAR)block_rows;
+            }
             for (int64_t r = 0; r < block_rows; r++) {
                 int64_t at = first + r * stride + c;
-                SCALAR xc = x[at] - center[c], u = dy != NULL ? dy[at] : xc;
+                SCALAR xc = x[at] - block_center, u = has_dy ? dy[at] : xc;
                 u_sum += u;
                 u_xc_sum += u * xc;
             }
-            sum_u[c] += u_sum, sum_u_xc[c] += u_xc_sum;
+            double shift = (double)block_center - center[c];
+            sum_u[c] += u_sum + block_rows * shift;
+            sum_u_xc[c] += u_xc_sum + shift * (2.0 * u_sum + block_rows * shift);
         }
     }
+}
+
+CT_INLINE void T(column_paired_sums)(const SCALAR *x, const SCALAR *dy, int64_t rows, int64_t stride, int64_t width,
+                                     const SCALAR *restrict center, double *restrict sum_u,
+                                     double *restrict sum_u_xc)
+{
+    if (dy != NULL)
+        T(column_paired_sums_body)(x, dy, rows, stride, width, center, sum_u, sum_u_xc, 1);
+    else
+        T(column_paired_sums_body)(x, NULL, rows, stride, width, center, sum_u, sum_u_xc, 0);
 }
 
 /* y = (x - center) * scale + shift over [0, count). */
@@ -429,8 +513,7 @@ CT_INLINE void T(layer_gradient_sums)(const SCALAR *x, const SCALAR *dy, const S
                     memcpy(block_dbias + j, &db, sizeof db);
                 }
             }
-        T(add_widened)(sum_a, va, LANES / 4);
-        T(add_widened)(sum_b, vb, LANES / 4);
+        T(add_block_sums)(sum_a, sum_b, va, vb, NULL, 0, LANES / 4);
     }
     double tail_a = 0, tail_b = 0;
     for (; i < len; i++) {
@@ -583,8 +666,8 @@ int CT_PASTE(ct_group_norm_backward, SUFFIX)(int64_t n, int64_t groups, int64_t 
     int64_t chunks = sample_chunks(n, total, &job.samples_per_chunk);
     if (wants_affine) {
         job.partials = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(double));
-        job.blocks = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(SCALAR));
-        if (job.partials == NULL || job.blocks == NULL) {
+        if (spatial == 1) job.blocks = ct_aligned_alloc((size_t)(chunks * 2 * channels), sizeof(SCALAR));
+        if (job.partials == NULL || (spatial == 1 && job.blocks == NULL)) {
             ct_aligned_free(job.partials);
             ct_aligned_free(job.blocks);
             ct_aligned_free(job.defaults);

@@ -150,7 +150,12 @@ static void release_kept(void *blocks)
     }
 }
 
-static void create_kept_key(void) { pthread_key_create(&kept_key, release_kept); }
+static int kept_key_ready; /* 0 if the key could not be made: then nothing is kept */
+
+static void create_kept_key(void) { kept_key_ready = pthread_key_create(&kept_key, release_kept) == 0; }
+
+/* Every block this thread keeps, back to glibc. */
+static void release_all_kept(void) { release_kept(kept); }
 
 void *ct_aligned_alloc(size_t count, size_t elem_size)
 {
@@ -159,8 +164,8 @@ void *ct_aligned_alloc(size_t count, size_t elem_size)
     /* aligned_alloc wants a multiple of the alignment; the header takes one more. */
     size_t padded = (bytes + CT_BUFFER_ALIGN - 1) / CT_BUFFER_ALIGN * CT_BUFFER_ALIGN;
     if (padded < bytes || padded > SIZE_MAX - CT_BUFFER_ALIGN) return NULL;
-    int best = -1;
-    for (int i = 0; i < KEPT_BLOCKS; i++)
+    int best = -1; /* the smallest kept block that holds the request (small requests take none) */
+    for (int i = 0; i < KEPT_BLOCKS && padded >= KEEP_MIN_BYTES; i++)
         if (kept[i].block != NULL && kept[i].capacity >= padded &&
             (best < 0 || kept[i].capacity < kept[best].capacity))
             best = i;
@@ -171,7 +176,11 @@ void *ct_aligned_alloc(size_t count, size_t elem_size)
         return block;
     }
     char *raw = aligned_alloc(CT_BUFFER_ALIGN, padded + CT_BUFFER_ALIGN);
-    if (raw == NULL) return NULL;
+    if (raw == NULL) { /* memory is short: what this thread keeps goes first */
+        release_all_kept();
+        raw = aligned_alloc(CT_BUFFER_ALIGN, padded + CT_BUFFER_ALIGN);
+        if (raw == NULL) return NULL;
+    }
     *(size_t *)raw = padded;
     return raw + CT_BUFFER_ALIGN;
 }
@@ -199,9 +208,13 @@ void ct_aligned_free(void *ptr)
             return;
         }
         release_block(kept[slot].block);
+        kept[slot].block = NULL;
     }
     pthread_once(&kept_key_once, create_kept_key);
-    pthread_setspecific(kept_key, kept); /* (non-NULL, so release_kept runs at the thread's exit) */
+    if (!kept_key_ready || pthread_setspecific(kept_key, kept) != 0) { /* (non-NULL: release_kept runs at exit) */
+        release_block(block);
+        return;
+    }
     ASAN_POISON_MEMORY_REGION(block, capacity);
     kept[slot] = (kept_block){block, capacity};
 }

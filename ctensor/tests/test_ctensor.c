@@ -268,6 +268,8 @@ static void test_scratch_blocks(void)
     ct_aligned_free(largest);
     char *small = ct_aligned_alloc(100, 8);
     check(small != NULL && (uintptr_t)small % CT_BUFFER_ALIGN == 0, "scratch: a small block, aligned");
+    check(small != blocks[5] && small != blocks[4] && small != blocks[1] && small != blocks[0],
+          "scratch: a small request does not take a kept large block");
     ct_aligned_free(small);
     ct_aligned_free(NULL);
     check(ct_aligned_alloc(SIZE_MAX / 2, 4) == NULL, "scratch: an overflowing size gives NULL");
