@@ -21,10 +21,11 @@
  * With a = sum(g) and b = sum(g * (x - mu)), dx = rstd*g - rstd*a/m - (x - mu) * rstd^3*b/m: each
  * kernel makes one pass for the sums (x and dy read once) and one for dx, which finds a block in
  * cache when it fits. The forward likewise reads x once for the statistics and once to write y.
- * Statistics come from sums shifted by the block's first value: var = mean(d^2) - mean(d)^2 with
- * d = x - x_0 keeps the one-pass form accurate (the shift is within a few standard deviations of
- * the mean, so nothing large cancels). Every long sum is taken in the input's precision over short
- * blocks whose sums are added in double (see BLOCK_STEPS below).
+ * Statistics come from sums shifted by the block's first value, var = mean(d^2) - mean(d)^2 with
+ * d = x - x_0, in one pass. Every long sum is taken in the input's precision over short blocks whose
+ * sums are added in double (see BLOCK_STEPS below); the statistics sum each block about its own
+ * means and shift the block sums to x_0 in double, so an x_0 far from the rest (an outlier) costs
+ * double rounding only, where the cancellation happens.
  *
  * Threads: sums per channel across samples (batch norm's statistics and gradient sums, every
  * dgamma/dbeta) are taken over chunks of samples fixed by the shape, one partial per chunk,

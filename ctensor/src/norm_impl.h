@@ -50,16 +50,16 @@ CT_INLINE void T(add_block_sums)(double *sum_u, double *sum_u_xc, const T(vec) *
 }
 
 /*
- * centers[v] = each lane's mean over `steps` steps of LANES values from x (lanes interleaved as in
- * paired_sums), in SCALAR: the centers of a block's statistics. Any center is exact in
- * add_block_sums; one near the block's values keeps its d small.
+ * centers[v] = the mean of x[s * step + v * VLEN ..+ VLEN) over s < steps, v < vectors, in SCALAR: a
+ * block's centers for its statistics (each lane of a row's block, each column of a batch's block).
+ * Any center is exact in add_block_sums; one near the block's values keeps its d small.
  */
-CT_INLINE void T(lane_means)(const SCALAR *x, int64_t steps, T(vec) *centers)
+CT_INLINE void T(block_means)(const SCALAR *x, int64_t steps, int64_t step, int vectors, T(vec) *centers)
 {
-    for (int v = 0; v < LANE_VECTORS; v++) centers[v] = (T(vec)){0};
-    for (int64_t i = 0; i < steps * LANES; i += LANES)
-        for (int v = 0; v < LANE_VECTORS; v++) centers[v] += LOAD(x + i + v * VLEN);
-    for (int v = 0; v < LANE_VECTORS; v++) centers[v] *= 1 / (SCALAR)steps;
+    for (int v = 0; v < vectors; v++) centers[v] = (T(vec)){0};
+    for (int64_t s = 0; s < steps; s++)
+        for (int v = 0; v < vectors; v++) centers[v] += LOAD(x + s * step + v * VLEN);
+    for (int v = 0; v < vectors; v++) centers[v] *= 1 / (SCALAR)steps;
 }
 
 /* delta[q] = block_centers[4q .. 4q+3] - center, widened to double. */
@@ -91,7 +91,7 @@ CT_INLINE void T(paired_sums_body)(const SCALAR *x, const SCALAR *dy, int64_t co
         if (has_dy)
             for (int v = 0; v < LANE_VECTORS; v++) centers[v] = (T(vec)){0} + center;
         else
-            T(lane_means)(x + i, steps, centers);
+            T(block_means)(x + i, steps, LANES, LANE_VECTORS, centers);
         for (; i < block_end; i += LANES)
             for (int v = 0; v < LANE_VECTORS; v++) {
                 T(vec) xc = LOAD(x + i + v * VLEN) - centers[v], u = has_dy ? LOAD(dy + i + v * VLEN) : xc;
@@ -138,14 +138,10 @@ CT_INLINE void T(column_paired_sums_body)(const SCALAR *x, const SCALAR *dy, int
         int64_t block_rows = CT_MIN(rows - r0, (int64_t)BLOCK_ROWS), first = r0 * stride;
         for (int64_t c0 = 0; c0 < full; c0 += tile) {
             T(vec) u_sums[TILE_VECTORS] = {0}, u_xc_sums[TILE_VECTORS] = {0}, centers[TILE_VECTORS];
-            if (has_dy) {
+            if (has_dy)
                 for (int v = 0; v < TILE_VECTORS; v++) centers[v] = LOAD(center + c0 + v * VLEN);
-            } else { /* the block's own column means (its rows are in L1 after this) */
-                for (int v = 0; v < TILE_VECTORS; v++) centers[v] = (T(vec)){0};
-                for (int64_t r = 0; r < block_rows; r++)
-                    for (int v = 0; v < TILE_VECTORS; v++) centers[v] += LOAD(x + first + r * stride + c0 + v * VLEN);
-                for (int v = 0; v < TILE_VECTORS; v++) centers[v] *= 1 / (SCALAR)block_rows;
-            }
+            else /* (the block's rows are in L1 after this) */
+                T(block_means)(x + first + c0, block_rows, stride, TILE_VECTORS, centers);
             for (int64_t r = 0; r < block_rows; r++)
                 for (int v = 0; v < TILE_VECTORS; v++) {
                     int64_t at = first + r * stride + c0 + v * VLEN;
